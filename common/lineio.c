@@ -1,0 +1,194 @@
+/* lineio: see lineio.h. */
+#include "lineio.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void reader_init(struct line_reader *r, int fd, int timeout_ms,
+		 struct writer *flush_first)
+{
+	r->fd = fd;
+	r->timeout_ms = timeout_ms;
+	r->flush_first = flush_first;
+	r->start = r->end = 0;
+	r->eof = false;
+}
+
+size_t reader_pending(const struct line_reader *r)
+{
+	return r->end - r->start;
+}
+
+/* Read more bytes into the buffer, waiting at most until deadline (ms on the
+ * monotonic clock, < 0 for no limit). */
+static enum line_status fill(struct line_reader *r, long long deadline)
+{
+	if (r->start > 0) {
+		memmove(r->buf, r->buf + r->start, r->end - r->start);
+		r->end -= r->start;
+		r->start = 0;
+	}
+	if (r->flush_first)
+		writer_flush(r->flush_first);
+	for (;;) {
+		if (deadline >= 0) {
+			long long left = deadline - now_ms();
+			if (left <= 0)
+				return LINE_TIMEOUT;
+			struct pollfd p = { .fd = r->fd, .events = POLLIN };
+			int n = poll(&p, 1, (int)(left > 1000000 ? 1000000 : left));
+			if (n < 0 && errno != EINTR)
+				return LINE_ERROR;
+			if (n <= 0)
+				continue;
+		}
+		ssize_t got = read(r->fd, r->buf + r->end, sizeof r->buf - r->end);
+		if (got < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return LINE_ERROR;
+		}
+		if (got == 0)
+			r->eof = true;
+		r->end += (size_t)got;
+		return LINE_OK;
+	}
+}
+
+static void hand_out(struct line_reader *r, size_t len, size_t consumed,
+		     struct line *out)
+{
+	out->text = r->buf + r->start;
+	out->len = len;
+	out->has_nul = memchr(out->text, '\0', len) != NULL;
+	r->start += consumed;
+}
+
+enum line_status reader_next(struct line_reader *r, size_t max_len,
+			     struct line *out)
+{
+	long long deadline = r->timeout_ms < 0 ? -1 : now_ms() + r->timeout_ms;
+	if (max_len > sizeof r->buf - 2)
+		max_len = sizeof r->buf - 2;
+	for (;;) {
+		size_t avail = r->end - r->start;
+		char *base = r->buf + r->start;
+		/* A CRLF line of max_len needs max_len + 2 bytes in view. */
+		size_t look = avail < max_len + 2 ? avail : max_len + 2;
+		char *lf = memchr(base, '\n', look);
+		if (lf) {
+			size_t len = (size_t)(lf - base);
+			bool cr = len > 0 && base[len - 1] == '\r';
+			if (len - cr <= max_len) {
+				out->complete = true;
+				out->crlf = cr;
+				out->unterminated = false;
+				hand_out(r, len - cr, len + 1, out);
+				return LINE_OK;
+			}
+		}
+		if (avail >= max_len + 2 || (lf && avail > max_len)) {
+			out->complete = false;
+			out->crlf = false;
+			out->unterminated = false;
+			hand_out(r, max_len, max_len, out);
+			return LINE_OK;
+		}
+		if (r->eof) {
+			if (avail == 0)
+				return LINE_EOF;
+			/* Last line without a line ending. */
+			out->complete = true;
+			out->crlf = false;
+			out->unterminated = true;
+			hand_out(r, avail, avail, out);
+			return LINE_OK;
+		}
+		enum line_status st = fill(r, deadline);
+		if (st != LINE_OK)
+			return st;
+	}
+}
+
+enum line_status reader_skip_rest(struct line_reader *r)
+{
+	struct line part;
+	enum line_status st;
+	while ((st = reader_next(r, sizeof r->buf - 2, &part)) == LINE_OK)
+		if (part.complete)
+			return LINE_OK;
+	return st;
+}
+
+void writer_init(struct writer *w, int fd)
+{
+	w->fd = fd;
+	w->failed = false;
+	w->len = 0;
+}
+
+bool write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return false;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
+bool writer_flush(struct writer *w)
+{
+	if (w->len > 0 && !w->failed && !write_all(w->fd, w->buf, w->len))
+		w->failed = true;
+	w->len = 0;
+	return !w->failed;
+}
+
+void writer_put(struct writer *w, const void *data, size_t len)
+{
+	if (w->len + len > sizeof w->buf)
+		writer_flush(w);
+	if (len >= sizeof w->buf) {
+		if (!w->failed && !write_all(w->fd, data, len))
+			w->failed = true;
+		return;
+	}
+	memcpy(w->buf + w->len, data, len);
+	w->len += len;
+}
+
+void writer_puts(struct writer *w, const char *s)
+{
+	writer_put(w, s, strlen(s));
+}
+
+void writer_printf(struct writer *w, const char *fmt, ...)
+{
+	char tmp[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	writer_put(w, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+}

@@ -1,0 +1,70 @@
+/* lineio: the one bounded line reader and the one buffered writer.
+ *
+ * The reader splits input on LF, tells whether the line ended CRLF or bare
+ * LF, hands out a line longer than the caller's limit in fragments (so DATA
+ * can stream it and commands can refuse it), and waits with poll() so an
+ * idle peer times out.  Before it blocks it flushes the writer it was given:
+ * that is what makes replies to pipelined commands go out in one write. */
+#ifndef LINEIO_H
+#define LINEIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define LINEIO_BUFSIZE 8192
+
+struct writer {
+	int fd;
+	bool failed;            /* a write failed: the peer is gone */
+	size_t len;
+	char buf[LINEIO_BUFSIZE];
+};
+
+enum line_status {
+	LINE_OK,                /* a fragment or a whole line is in struct line */
+	LINE_EOF,               /* clean end of input between lines */
+	LINE_TIMEOUT,           /* nothing arrived within the timeout */
+	LINE_ERROR,             /* read error, or EOF in the middle of a line */
+};
+
+struct line {
+	char *text;             /* not NUL-terminated; valid until the next read */
+	size_t len;             /* without the CR LF / LF */
+	bool complete;          /* false: no LF within the limit, more follows */
+	bool crlf;              /* complete line that ended with CR LF */
+	bool unterminated;      /* last bytes of the input, with no LF at all */
+	bool has_nul;           /* text holds a NUL byte */
+};
+
+struct line_reader {
+	int fd;
+	int timeout_ms;         /* < 0: wait forever */
+	struct writer *flush_first;
+	size_t start, end;
+	bool eof;
+	char buf[LINEIO_BUFSIZE];
+};
+
+void reader_init(struct line_reader *r, int fd, int timeout_ms,
+		 struct writer *flush_first);
+/* Next line, or a fragment of at most max_len bytes (max_len <= the buffer
+ * size minus 2) when the line is longer. */
+enum line_status reader_next(struct line_reader *r, size_t max_len,
+			     struct line *out);
+/* Discard the rest of an over-long line; true when its end was found. */
+enum line_status reader_skip_rest(struct line_reader *r);
+/* Bytes already read from fd but not yet handed out. */
+size_t reader_pending(const struct line_reader *r);
+
+void writer_init(struct writer *w, int fd);
+void writer_put(struct writer *w, const void *data, size_t len);
+void writer_puts(struct writer *w, const char *s);
+void writer_printf(struct writer *w, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Returns false once any write to the peer has failed. */
+bool writer_flush(struct writer *w);
+
+/* write(2) all of buf, retrying on EINTR and short writes. */
+bool write_all(int fd, const void *buf, size_t len);
+
+#endif

@@ -1,0 +1,90 @@
+/* log: see log.h. */
+#include "log.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *log_program = "mail";
+static bool log_to_stderr;
+static char peer[INET6_ADDRSTRLEN + 8] = "";
+
+static bool same_file(int a, int b)
+{
+	struct stat sa, sb;
+	if (fstat(a, &sa) < 0 || fstat(b, &sb) < 0)
+		return false;
+	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+void log_init(const char *program, const char *target)
+{
+	struct stat st;
+	log_program = program;
+	if (strcmp(target, "stderr") == 0)
+		log_to_stderr = true;
+	else if (strcmp(target, "syslog") == 0)
+		log_to_stderr = false;
+	else
+		log_to_stderr = fstat(2, &st) == 0 && !same_file(2, 0) &&
+				!same_file(2, 1);
+	if (!log_to_stderr)
+		openlog(program, LOG_PID | LOG_NDELAY, LOG_MAIL);
+}
+
+void log_msg(int priority, const char *fmt, ...)
+{
+	char text[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	/* Keep one event on one line whatever the peer sent. */
+	for (char *p = text; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	if (log_to_stderr)
+		fprintf(stderr, "%s[%ld]: %s\n", log_program, (long)getpid(), text);
+	else
+		syslog(priority, "%s", text);
+}
+
+void log_set_peer(const char *address)
+{
+	snprintf(peer, sizeof peer, "%s", address);
+}
+
+const char *log_peer(void)
+{
+	if (peer[0])
+		return peer;
+	const char *env = getenv("TCPREMOTEIP");
+	if (env && *env) {
+		log_set_peer(env);
+		return peer;
+	}
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	if (getpeername(0, (struct sockaddr *)&ss, &len) == 0) {
+		char text[INET6_ADDRSTRLEN] = "";
+		if (ss.ss_family == AF_INET)
+			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr,
+				  text, sizeof text);
+		else if (ss.ss_family == AF_INET6)
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr,
+				  text, sizeof text);
+		if (text[0]) {
+			log_set_peer(text);
+			return peer;
+		}
+	}
+	log_set_peer("stdin");
+	return peer;
+}

@@ -1,0 +1,20 @@
+/* log: one line per event, to stderr when that is safe, else to syslog.
+ *
+ * Under inetd and xinetd fd 2 is the client socket, and a log line written
+ * there would corrupt the protocol; so stderr is used only when fd 2 is not
+ * the same file as fd 0 or fd 1. */
+#ifndef LOG_H
+#define LOG_H
+
+#include <syslog.h>
+
+/* target: "auto" (stderr unless fd 2 is the client), "stderr", "syslog". */
+void log_init(const char *program, const char *target);
+void log_msg(int priority, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* The peer's address for log and Received: lines: PROXY/UCSPI variable,
+ * getpeername() on fd 0, or "stdin". */
+const char *log_peer(void);
+void log_set_peer(const char *peer);
+
+#endif

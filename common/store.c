@@ -1,0 +1,153 @@
+/* store: see store.h. */
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lineio.h"
+#include "log.h"
+#include "users.h"
+
+#define COPY_CHUNK 65536
+
+bool store_path(char buf[LOCK_PATH_MAX], const char *user, const char *file)
+{
+	if (!username_valid(user, strlen(user)))
+		return false;
+	int n = snprintf(buf, LOCK_PATH_MAX, "USERS/%s/%s", user, file);
+	return n > 0 && n < LOCK_PATH_MAX;
+}
+
+/* Does the file end, at offset end, with a "." line that starts a line? */
+static bool ends_with_separator(const char *tail, size_t tail_len, off_t end)
+{
+	if (end < 2 || tail_len < 2 || memcmp(tail + tail_len - 2, ".\n", 2))
+		return false;
+	return end == 2 || (tail_len >= 3 && tail[tail_len - 3] == '\n');
+}
+
+off_t store_complete_end(int fd, off_t size)
+{
+	static char chunk[COPY_CHUNK];
+	off_t end = size;
+	/* Walk back chunk by chunk; each step keeps 2 bytes of overlap so a
+	 * "\n.\n" across a chunk boundary is still seen. */
+	while (end >= 2) {
+		off_t from = end > (off_t)sizeof chunk ? end - (off_t)sizeof chunk : 0;
+		size_t len = (size_t)(end - from);
+		if (pread(fd, chunk, len, from) != (ssize_t)len)
+			return 0;
+		for (size_t i = len; i >= 2; i--) {
+			off_t at = from + (off_t)i;
+			if (chunk[i - 1] == '\n' && chunk[i - 2] == '.' &&
+			    ends_with_separator(chunk, i, at))
+				return at;
+			if (i == 3 && from > 0)
+				break;
+		}
+		if (from == 0)
+			break;
+		end = from + 2;
+	}
+	return 0;
+}
+
+static bool copy_range(int from_fd, off_t length, int to_fd)
+{
+	static char buf[COPY_CHUNK];
+	off_t done = 0;
+	while (done < length) {
+		size_t want = length - done > (off_t)sizeof buf ?
+			      sizeof buf : (size_t)(length - done);
+		ssize_t got = pread(from_fd, buf, want, done);
+		if (got <= 0)
+			return false;
+		if (!write_all(to_fd, buf, (size_t)got))
+			return false;
+		done += got;
+	}
+	return true;
+}
+
+static enum store_result append_locked(const char *user, const char *path,
+				       const char *prefix, size_t prefix_len,
+				       int spool_fd, off_t spool_len)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		log_msg(LOG_ERR, "cannot open mailbox of %s: %s", user,
+			strerror(errno));
+		return STORE_FAILED;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		log_msg(LOG_ERR, "mailbox of %s is not a regular file", user);
+		close(fd);
+		return STORE_FAILED;
+	}
+	off_t start = store_complete_end(fd, st.st_size);
+	if (start != st.st_size)
+		log_msg(LOG_WARNING, "cutting %lld bytes of torn tail from the "
+			"mailbox of %s", (long long)(st.st_size - start), user);
+	bool ok = (start == st.st_size || ftruncate(fd, start) == 0) &&
+		  lseek(fd, start, SEEK_SET) == start &&
+		  write_all(fd, prefix, prefix_len) &&
+		  copy_range(spool_fd, spool_len, fd) &&
+		  write_all(fd, ".\n", 2) && fsync(fd) == 0;
+	if (!ok) {
+		log_msg(LOG_ERR, "cannot append to the mailbox of %s: %s", user,
+			strerror(errno));
+		/* Leave the mailbox as it was before this delivery. */
+		if (ftruncate(fd, start) == 0)
+			fsync(fd);
+	}
+	close(fd);
+	return ok ? STORE_OK : STORE_FAILED;
+}
+
+enum store_result store_append(const char *user, const char *prefix,
+			       size_t prefix_len, int spool_fd, off_t spool_len,
+			       const struct store_locking *locking)
+{
+	char dir[LOCK_PATH_MAX], path[LOCK_PATH_MAX], lock[LOCK_PATH_MAX];
+	struct stat st;
+	if (!store_path(dir, user, "") || !store_path(path, user, STORE_MAILBOX) ||
+	    !store_path(lock, user, STORE_WRITE_LOCK))
+		return STORE_FAILED;
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		log_msg(LOG_ERR, "no mailbox directory %s for user %s", dir, user);
+		return STORE_NO_MAILBOX;
+	}
+	switch (lock_take(lock, locking->wait_ms, locking->stale_seconds)) {
+	case LOCK_TAKEN:
+		break;
+	case LOCK_BUSY:
+		log_msg(LOG_WARNING, "mailbox of %s stayed locked", user);
+		return STORE_BUSY;
+	case LOCK_ERROR:
+		return STORE_FAILED;
+	}
+	enum store_result r = append_locked(user, path, prefix, prefix_len,
+					    spool_fd, spool_len);
+	lock_release(lock);
+	return r;
+}
+
+int store_temp_file(const char *dir)
+{
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR))
+		return fd;
+	/* Filesystems without O_TMPFILE: create, then unlink at once. */
+	char name[LOCK_PATH_MAX];
+	snprintf(name, sizeof name, "%s/.spool.XXXXXX", dir);
+	fd = mkstemp(name);
+	if (fd >= 0)
+		unlink(name);
+	return fd;
+}

@@ -1,0 +1,50 @@
+/* store: the mailbox files USERS/<name>/my_mailbox.txt.
+ *
+ * On disk: LF line endings; each message is its text, dot-stuffed exactly
+ * as in SMTP DATA, followed by a line holding only ".".  Paths are relative
+ * to the mail root, which is the working directory. */
+#ifndef STORE_H
+#define STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "lock.h"
+
+#define STORE_MAILBOX "my_mailbox.txt"
+#define STORE_WRITE_LOCK "my_mailbox.txt.lock"
+#define STORE_MAILDROP_LOCK "pop3.lock"
+
+struct store_locking {
+	int wait_ms;            /* how long to wait for a busy write lock */
+	int stale_seconds;      /* age at which any lock is broken */
+};
+
+/* "USERS/<user>/<file>" into buf; false if it does not fit or the name
+ * is not a valid user name. */
+bool store_path(char buf[LOCK_PATH_MAX], const char *user, const char *file);
+
+/* Offset just past the last complete message (its "." line) in the open
+ * mailbox fd of the given size; bytes after it are a torn tail. */
+off_t store_complete_end(int fd, off_t size);
+
+enum store_result {
+	STORE_OK,
+	STORE_BUSY,             /* the mailbox stayed locked too long */
+	STORE_NO_MAILBOX,       /* USERS/<user>/ is missing */
+	STORE_FAILED,           /* I/O error, disk full: nothing was changed */
+};
+
+/* Append one message: prefix (already in stored form), then spool_len
+ * bytes of spool_fd from offset 0 (stored form, each line LF-terminated),
+ * then the "." line; fsync before returning STORE_OK.  On failure the
+ * mailbox is cut back to what it was. */
+enum store_result store_append(const char *user, const char *prefix,
+			       size_t prefix_len, int spool_fd, off_t spool_len,
+			       const struct store_locking *locking);
+
+/* Create an unlinked temporary file in dir (for spooling). */
+int store_temp_file(const char *dir);
+
+#endif

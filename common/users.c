@@ -1,0 +1,111 @@
+/* users: see users.h. */
+#include "users.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lineio.h"
+#include "log.h"
+
+bool username_valid(const char *name, size_t len)
+{
+	if (len == 0 || len > USER_NAME_MAX || name[0] == '.')
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			  (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+/* Split one line into name and password fields; false if malformed. */
+static bool parse_line(char *text, size_t len, char **name, size_t *name_len,
+		       char **pass, size_t *pass_len)
+{
+	size_t i = 0;
+	while (i < len && is_space(text[i]))
+		i++;
+	*name = text + i;
+	while (i < len && !is_space(text[i]))
+		i++;
+	*name_len = (size_t)(text + i - *name);
+	while (i < len && is_space(text[i]))
+		i++;
+	*pass = text + i;
+	while (i < len && !is_space(text[i]))
+		i++;
+	*pass_len = (size_t)(text + i - *pass);
+	while (i < len && is_space(text[i]))
+		i++;
+	return i == len && *name_len > 0 && *pass_len > 0 &&
+	       *pass_len <= USER_PASSWORD_MAX &&
+	       username_valid(*name, *name_len);
+}
+
+static bool blank_or_comment(const char *text, size_t len)
+{
+	size_t i = 0;
+	while (i < len && is_space(text[i]))
+		i++;
+	return i == len || text[i] == '#';
+}
+
+enum users_result users_lookup(const char *path, const char *name,
+			       char password[USER_PASSWORD_MAX + 1])
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		log_msg(LOG_ERR, "cannot open users file %s: %s", path,
+			strerror(errno));
+		return USERS_FILE_ERROR;
+	}
+	static struct line_reader reader;
+	reader_init(&reader, fd, -1, NULL);
+	enum users_result result = USERS_NOT_FOUND;
+	size_t want = strlen(name);
+	unsigned long lineno = 0;
+	struct line line;
+	enum line_status st;
+	while ((st = reader_next(&reader, 1024, &line)) == LINE_OK) {
+		lineno++;
+		if (!line.complete) {
+			log_msg(LOG_WARNING, "%s:%lu: line too long, ignored",
+				path, lineno);
+			if (reader_skip_rest(&reader) != LINE_OK)
+				break;
+			continue;
+		}
+		if (blank_or_comment(line.text, line.len))
+			continue;
+		char *user, *pass;
+		size_t user_len, pass_len;
+		if (line.has_nul || !parse_line(line.text, line.len, &user,
+						&user_len, &pass, &pass_len)) {
+			log_msg(LOG_WARNING, "%s:%lu: malformed line, ignored "
+				"(expected: name password)", path, lineno);
+			continue;
+		}
+		if (user_len == want && memcmp(user, name, want) == 0) {
+			if (password) {
+				memcpy(password, pass, pass_len);
+				password[pass_len] = '\0';
+			}
+			result = USERS_FOUND;
+			break;
+		}
+	}
+	if (st == LINE_ERROR)
+		result = USERS_FILE_ERROR;
+	close(fd);
+	return result;
+}

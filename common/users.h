@@ -1,0 +1,28 @@
+/* users: the users file (userinfo.txt) and what a user name may be. */
+#ifndef USERS_H
+#define USERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define USER_NAME_MAX 64
+#define USER_PASSWORD_MAX 255
+
+/* [A-Za-z0-9._-], not starting with '.', 1..64 octets: a name that is safe
+ * to use as a directory name under USERS/. */
+bool username_valid(const char *name, size_t len);
+
+enum users_result { USERS_FOUND, USERS_NOT_FOUND, USERS_FILE_ERROR };
+
+/* Look name up in the users file at path (one `name<spaces>password` per
+ * line, blank lines and lines starting with '#' ignored).  On USERS_FOUND
+ * the password field is copied to password (NUL-terminated) if it is not
+ * NULL.  Malformed lines are logged with their line number and skipped. */
+enum users_result users_lookup(const char *path, const char *name,
+			       char password[USER_PASSWORD_MAX + 1]);
+
+/* Does the password typed match the stored field?  A field starting with
+ * '$' is a crypt(3) hash; any other is plaintext, compared in constant time. */
+bool password_matches(const char *stored, const char *typed);
+
+#endif

@@ -1,0 +1,88 @@
+# Shared by the bats files: a throwaway mail root, piping transcripts into
+# the handlers, starting launchers on free loopback ports.
+
+: "${BIN:=$(cd "$BATS_TEST_DIRNAME/.." && pwd)}"
+REPO=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+
+# A mail root with users alice, bob, IbrahimEK, SimonDS (password: pw +
+# name) and carol (crypt hash of "secret"), every mailbox empty.
+make_mailroot() {
+	ROOT="$BATS_TEST_TMPDIR/root"
+	mkdir -p "$ROOT/USERS"
+	cat > "$ROOT/userinfo.txt" <<'USERS'
+# test users
+alice      pwalice
+bob        pwbob
+IbrahimEK  pwIbrahimEK
+SimonDS    pwSimonDS
+carol      $6$saltsalt$TVLlQcbpFVof5W3Yz4DTP6gRstiNuHwwTt6GLc1E5n0U0aDehy0S5knV8wiOQSpT0Y77vwPZN.Pq.H91p5hVO1
+USERS
+	for u in alice bob IbrahimEK SimonDS carol; do mkdir -p "$ROOT/USERS/$u"; done
+	export MAIL_ROOT="$ROOT" MAIL_DOMAIN=test.example MAIL_TIMEOUT=5 \
+		MAIL_AUTH_DELAY=0 MAIL_LOG=stderr
+}
+
+mailbox() { echo "$ROOT/USERS/$1/my_mailbox.txt"; }
+
+# Count messages (separator lines) in a user's mailbox.
+count_messages() {
+	local f; f=$(mailbox "$1")
+	[ -f "$f" ] || { echo 0; return; }
+	grep -c '^\.$' "$f" || true
+}
+
+# Turn "\n"-separated text into CRLF lines: crlf 'HELO x' 'QUIT'
+crlf() { printf '%s\r\n' "$@"; }
+
+# Replace what changes from run to run (dates, ids, pids) by fixed tokens.
+mask() {
+	sed -E \
+		-e 's/[A-Z][a-z]{2}, [0-9]{2} [A-Z][a-z]{2} [0-9]{4} [0-9:]{8} [-+][0-9]{4}/<DATE>/g' \
+		-e 's/id [0-9A-F]+\.[0-9A-F]+\.[0-9A-F]+\.[0-9A-F]+/id <ID>/g' \
+		-e 's/<[0-9A-F]+\.[0-9A-F]+\.[0-9A-F]+\.[0-9A-F]+@/<<ID>@/g'
+}
+
+# Pick a loopback port nothing listens on.
+free_port() {
+	local port
+	for _ in $(seq 50); do
+		port=$((20000 + RANDOM % 30000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+			echo "$port"
+			return
+		fi
+	done
+	return 1
+}
+
+# Wait until something accepts on 127.0.0.1:$1.
+wait_port() {
+	for _ in $(seq 100); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "nothing listens on port $1" >&2
+	return 1
+}
+
+# Start a background server and remember its pid for teardown:
+#   start_server PORT command args...
+start_server() {
+	local port=$1; shift
+	"$@" 2>>"$BATS_TEST_TMPDIR/server.log" &
+	echo $! >> "$BATS_TEST_TMPDIR/server.pids"
+	wait_port "$port"
+}
+
+stop_servers() {
+	[ -f "$BATS_TEST_TMPDIR/server.pids" ] || return 0
+	while read -r pid; do kill "$pid" 2>/dev/null || true; done \
+		< "$BATS_TEST_TMPDIR/server.pids"
+	rm -f "$BATS_TEST_TMPDIR/server.pids"
+}
+
+# Peak resident set size in KiB of a command: peak_rss CMD ARGS... < input
+peak_rss() {
+	/usr/bin/time -f '%M' -o "$BATS_TEST_TMPDIR/rss" "$@" > /dev/null
+	cat "$BATS_TEST_TMPDIR/rss"
+}
