@@ -1,0 +1,84 @@
+/* smtp-handler: speaks one SMTP session on stdin/stdout and exits.
+ * Concurrency comes from whatever starts it (inetd, xinetd, systemd socket
+ * activation, socat, tcpspawn). */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lock.h"
+#include "log.h"
+#include "smtp.h"
+
+static void on_signal(int sig)
+{
+	/* A delivery cut short leaves a torn tail that the next delivery
+	 * cuts off; the lock must not outlive us. */
+	lock_release_all();
+	_exit(128 + sig);
+}
+
+static void handle_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static void run_session(struct session *s)
+{
+	struct line l;
+	reply(s, REPLY_GREETING, s->cfg->domain);
+	while (!s->done) {
+		enum line_status st = reader_next(&s->in, SMTP_LINE_MAX, &l);
+		if (st == LINE_TIMEOUT) {
+			log_msg(LOG_NOTICE, "timeout, closing session with %s",
+				log_peer());
+			reply(s, REPLY_TIMEOUT, s->cfg->domain);
+			break;
+		}
+		if (st != LINE_OK || l.unterminated)
+			break;
+		if (!l.complete) {
+			if (reader_skip_rest(&s->in) != LINE_OK)
+				break;
+			reply(s, REPLY_LINE_TOO_LONG);
+			continue;
+		}
+		if (l.has_nul) {
+			reply(s, REPLY_NUL_BYTE);
+			continue;
+		}
+		/* The line ending was consumed, so its place can hold the NUL. */
+		l.text[l.len] = '\0';
+		smtp_dispatch(s, l.text, l.len);
+	}
+	writer_flush(&s->out);
+}
+
+int main(int argc, char **argv)
+{
+	static struct settings cfg;
+	static struct session s;
+	if (!config_load(&cfg, argc, argv, "smtp-handler", 300))
+		return 2;
+	handle_signals();
+	s.cfg = &cfg;
+	s.state = STATE_START;
+	writer_init(&s.out, 1);
+	reader_init(&s.in, 0, (int)cfg.timeout * 1000, &s.out);
+	if (!config_apply(&cfg, "smtp-handler")) {
+		reply(&s, REPLY_UNAVAILABLE, cfg.domain);
+		writer_flush(&s.out);
+		return 1;
+	}
+	log_msg(LOG_INFO, "session from %s", log_peer());
+	run_session(&s);
+	free(s.rcpt);
+	return 0;
+}

@@ -1,0 +1,220 @@
+/* smtp_data: the DATA command.  The message is spooled to an unlinked
+ * temporary file as it arrives (memory does not grow with its size), then
+ * appended to every recipient's mailbox; 250 only once all are fsynced. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "smtp.h"
+#include "stamp.h"
+#include "store.h"
+
+struct receipt {
+	struct writer spool;
+	off_t size;             /* octets of the message in stored form */
+	bool too_big;
+	bool in_header;         /* still in the header section */
+	bool first_line;
+	bool needs_separator;   /* message starts without a header section */
+	bool has_from, has_to, has_subject;
+};
+
+static bool header_named(const char *text, size_t len, const char *name)
+{
+	size_t n = strlen(name);
+	return len > n && strncasecmp(text, name, n) == 0 && text[n] == ':';
+}
+
+static bool looks_like_header(const char *text, size_t len)
+{
+	size_t i = 0;
+	while (i < len && text[i] > ' ' && text[i] < 0x7f && text[i] != ':')
+		i++;
+	return i > 0 && i < len && text[i] == ':';
+}
+
+/* Note which of From:, To:, Subject: the message brings itself. */
+static void scan_header_line(struct receipt *m, const char *text, size_t len)
+{
+	bool first = m->first_line;
+	m->first_line = false;
+	if (!m->in_header)
+		return;
+	if (len == 0 || (!looks_like_header(text, len) &&
+			 text[0] != ' ' && text[0] != '\t')) {
+		m->in_header = false;
+		m->needs_separator = first && len > 0;
+		return;
+	}
+	m->has_from |= header_named(text, len, "From");
+	m->has_to |= header_named(text, len, "To");
+	m->has_subject |= header_named(text, len, "Subject");
+}
+
+static void spool_put(struct receipt *m, long max_size, const char *text,
+		      size_t len)
+{
+	if (m->too_big)
+		return;
+	if (m->size + (off_t)len > max_size) {
+		m->too_big = true;
+		return;
+	}
+	writer_put(&m->spool, text, len);
+	m->size += (off_t)len;
+}
+
+/* Read the message up to <CRLF>.<CRLF> into the spool.  A bare LF ends a
+ * line too, but only a "." line ended by CRLF after a line ended by CRLF
+ * ends the data, so no input can be split into two messages.  Returns
+ * false if the session ended (EOF, timeout) first. */
+static bool receive(struct session *s, struct receipt *m)
+{
+	bool line_start = true, previous_crlf = true;
+	struct line l;
+	for (;;) {
+		enum line_status st = reader_next(&s->in, SMTP_DATA_PIECE, &l);
+		if (st == LINE_TIMEOUT)
+			reply(s, REPLY_TIMEOUT, s->cfg->domain);
+		if (st != LINE_OK || l.unterminated)
+			return false;
+		bool lone_dot = line_start && l.complete && l.len == 1 &&
+				l.text[0] == '.';
+		if (lone_dot && l.crlf && previous_crlf)
+			return true;
+		if (line_start)
+			scan_header_line(m, l.text, l.len);
+		/* Stored form is dot-stuffed: a lone "." that does not end the
+		 * data must not read as the separator on disk. */
+		if (lone_dot)
+			spool_put(m, s->cfg->max_message_size, ".", 1);
+		spool_put(m, s->cfg->max_message_size, l.text, l.len);
+		if (l.complete)
+			spool_put(m, s->cfg->max_message_size, "\n", 1);
+		line_start = l.complete;
+		previous_crlf = l.complete && l.crlf;
+	}
+}
+
+/* Return-Path:, Received: and whichever of From:, To:, Subject: the
+ * message lacks.  Returns a malloc'd string. */
+static char *trace_headers(const struct session *s, const struct receipt *m,
+			   const char *id, size_t *len)
+{
+	size_t size = 1024 + 4 * SMTP_PATH_MAX + s->n_rcpt * (SMTP_PATH_MAX + 4);
+	char *text = malloc(size), date[64];
+	if (!text)
+		return NULL;
+	stamp_date(date, sizeof date, time(NULL));
+	size_t n = (size_t)snprintf(text, size,
+		"Return-Path: <%s>\nReceived: from %s (%s) by %s with %s id %s; %s\n",
+		s->sender, s->helo, log_peer(), s->cfg->domain,
+		s->esmtp ? "ESMTP" : "SMTP", id, date);
+	if (!m->has_from)
+		n += (size_t)snprintf(text + n, size - n, "From: %s\n",
+				      s->sender[0] ? s->sender : "<>");
+	if (!m->has_to) {
+		n += (size_t)snprintf(text + n, size - n, "To: ");
+		for (size_t i = 0; i < s->n_rcpt; i++)
+			n += (size_t)snprintf(text + n, size - n, "%s%s",
+					      i ? ",\n\t" : "", s->rcpt[i].address);
+		n += (size_t)snprintf(text + n, size - n, "\n");
+	}
+	if (!m->has_subject)
+		n += (size_t)snprintf(text + n, size - n, "Subject: \n");
+	if (m->needs_separator)
+		n += (size_t)snprintf(text + n, size - n, "\n");
+	*len = n;
+	return text;
+}
+
+static bool delivered_before(const struct session *s, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (strcmp(s->rcpt[j].user, s->rcpt[i].user) == 0)
+			return true;
+	return false;
+}
+
+/* Append to every recipient's mailbox; the reply for the worst outcome.
+ * If one mailbox fails the sender is told to retry the whole message:
+ * a duplicate for the others is better than a lost message. */
+static enum reply deliver(struct session *s, struct receipt *m, int spool_fd)
+{
+	char id[64];
+	size_t prefix_len;
+	stamp_unique_id(id, sizeof id);
+	char *prefix = trace_headers(s, m, id, &prefix_len);
+	if (!prefix)
+		return REPLY_LOCAL_ERROR;
+	struct store_locking locking = {
+		.wait_ms = (int)s->cfg->lock_wait_ms,
+		.stale_seconds = (int)s->cfg->lock_stale,
+	};
+	enum reply outcome = REPLY_ACCEPTED;
+	for (size_t i = 0; i < s->n_rcpt; i++) {
+		if (delivered_before(s, i))
+			continue;
+		enum store_result r = store_append(s->rcpt[i].user, prefix,
+						   prefix_len, spool_fd, m->size,
+						   &locking);
+		if (r == STORE_OK) {
+			log_msg(LOG_INFO, "delivered id=%s from=<%s> to=%s size=%lld",
+				id, s->sender, s->rcpt[i].user,
+				(long long)(m->size + (off_t)prefix_len));
+			continue;
+		}
+		log_msg(LOG_ERR, "delivery id=%s to %s failed", id, s->rcpt[i].user);
+		outcome = r == STORE_BUSY ? REPLY_MAILBOX_BUSY : REPLY_LOCAL_ERROR;
+	}
+	free(prefix);
+	return outcome;
+}
+
+static bool out_of_space(int error)
+{
+	return error == ENOSPC || error == EDQUOT || error == EFBIG;
+}
+
+void smtp_data(struct session *s)
+{
+	int spool_fd = store_temp_file(".");
+	if (spool_fd < 0) {
+		log_msg(LOG_ERR, "cannot create spool file: %s", strerror(errno));
+		reply(s, out_of_space(errno) ? REPLY_NO_SPACE : REPLY_LOCAL_ERROR);
+		return;
+	}
+	struct receipt *m = calloc(1, sizeof *m);
+	if (!m) {
+		close(spool_fd);
+		reply(s, REPLY_LOCAL_ERROR);
+		return;
+	}
+	writer_init(&m->spool, spool_fd);
+	m->in_header = m->first_line = true;
+	reply(s, REPLY_START_DATA);
+
+	if (!receive(s, m)) {
+		log_msg(LOG_NOTICE, "connection lost during DATA from %s",
+			log_peer());
+		s->done = true;
+	} else if (m->too_big) {
+		log_msg(LOG_NOTICE, "refused message over %ld bytes from <%s>",
+			s->cfg->max_message_size, s->sender);
+		reply(s, REPLY_TOO_BIG);
+	} else if (!writer_flush(&m->spool)) {
+		int error = errno;
+		log_msg(LOG_ERR, "cannot spool message: %s", strerror(error));
+		reply(s, out_of_space(error) ? REPLY_NO_SPACE : REPLY_LOCAL_ERROR);
+	} else {
+		reply(s, deliver(s, m, spool_fd));
+	}
+	free(m);
+	close(spool_fd);
+	session_reset_transaction(s);
+}

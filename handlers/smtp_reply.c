@@ -1,0 +1,72 @@
+/* smtp_reply: every reply text of smtp-handler, in one place. */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "log.h"
+#include "smtp.h"
+
+struct reply_text {
+	int code;
+	const char *enhanced;   /* RFC 3463 code, sent after EHLO only */
+	const char *text;       /* printf format; arguments are strings */
+};
+
+static const struct reply_text replies[REPLY_COUNT] = {
+	[REPLY_GREETING]        = { 220, NULL, "%s Service ready" },
+	[REPLY_CLOSING]         = { 221, "2.0.0", "%s closing connection" },
+	[REPLY_HELO]            = { 250, NULL, "%s Hello %s" },
+	[REPLY_OK]              = { 250, "2.0.0", "OK" },
+	[REPLY_SENDER_OK]       = { 250, "2.1.0", "%s... Sender ok" },
+	[REPLY_RECIPIENT_OK]    = { 250, "2.1.5", "%s... Recipient ok" },
+	[REPLY_START_DATA]      = { 354, NULL, "Enter mail, end with \".\" on a line by itself" },
+	[REPLY_ACCEPTED]        = { 250, "2.0.0", "OK Message accepted for delivery" },
+	[REPLY_VRFY]            = { 252, "2.5.2", "Cannot verify users here; send the message and delivery will be attempted" },
+	[REPLY_HELP]            = { 214, "2.0.0", "Commands: %s" },
+	[REPLY_UNRECOGNIZED]    = { 500, "5.5.2", "Syntax error, command unrecognized" },
+	[REPLY_LINE_TOO_LONG]   = { 500, "5.5.6", "Line too long (512 octets at most)" },
+	[REPLY_NUL_BYTE]        = { 500, "5.5.2", "NUL byte in command refused" },
+	[REPLY_SYNTAX]          = { 501, "5.5.4", "Syntax: %s" },
+	[REPLY_BAD_SENDER]      = { 501, "5.1.7", "Bad sender address syntax" },
+	[REPLY_BAD_RECIPIENT]   = { 501, "5.1.3", "Bad recipient address syntax" },
+	[REPLY_NOT_IMPLEMENTED] = { 502, "5.5.1", "Command not implemented" },
+	[REPLY_PARAM_UNKNOWN]   = { 555, "5.5.4", "Parameter not recognized: %s" },
+	[REPLY_NEED_HELO]       = { 503, "5.5.1", "Send HELO or EHLO first" },
+	[REPLY_NESTED_MAIL]     = { 503, "5.5.1", "Sender already given" },
+	[REPLY_NEED_MAIL]       = { 503, "5.5.1", "Need MAIL before RCPT" },
+	[REPLY_NEED_RCPT]       = { 503, "5.5.1", "Need RCPT before DATA" },
+	[REPLY_NO_SUCH_USER]    = { 550, "5.1.1", "No such user" },
+	[REPLY_TOO_MANY_RCPT]   = { 452, "4.5.3", "Too many recipients" },
+	[REPLY_TOO_BIG]         = { 552, "5.3.4", "Message size exceeds fixed maximum message size" },
+	[REPLY_MAILBOX_BUSY]    = { 451, "4.2.0", "Mailbox busy, try again later" },
+	[REPLY_LOCAL_ERROR]     = { 451, "4.3.0", "Local error in processing, try again later" },
+	[REPLY_NO_SPACE]        = { 452, "4.3.1", "Insufficient system storage" },
+	[REPLY_TIMEOUT]         = { 421, "4.4.2", "%s Timeout, closing connection" },
+	[REPLY_TOO_MANY_ERRORS] = { 421, "4.7.0", "%s Too many errors, closing connection" },
+	[REPLY_UNAVAILABLE]     = { 421, "4.3.0", "%s Service not available, closing connection" },
+};
+
+bool reply_is_client_error(enum reply r)
+{
+	return replies[r].code >= 500 && replies[r].code <= 503;
+}
+
+void reply(struct session *s, enum reply r, ...)
+{
+	const struct reply_text *t = &replies[r];
+	char text[600];
+	va_list ap;
+	va_start(ap, r);
+	vsnprintf(text, sizeof text, t->text, ap);
+	va_end(ap);
+	if (s->esmtp && t->enhanced)
+		writer_printf(&s->out, "%d %s %s\r\n", t->code, t->enhanced, text);
+	else
+		writer_printf(&s->out, "%d %s\r\n", t->code, text);
+
+	if (reply_is_client_error(r) && ++s->errors >= s->cfg->max_errors &&
+	    !s->done) {
+		log_msg(LOG_NOTICE, "too many errors from %s, closing", log_peer());
+		s->done = true;
+		reply(s, REPLY_TOO_MANY_ERRORS, s->cfg->domain);
+	}
+}
