@@ -42,6 +42,27 @@ mask() {
 		-e 's/<[0-9A-F]+\.[0-9A-F]+\.[0-9A-F]+\.[0-9A-F]+@/<<ID>@/g'
 }
 
+# Pipe tests/golden/NAME.in into handler PROGRAM over a fresh mail root and
+# compare the masked replies with NAME.out and, where NAME.mbox exists,
+# alice's masked mailbox with it.  GOLDEN_UPDATE=1 rewrites the expected
+# files instead (review the diff before committing them).
+check_golden() {
+	local program=$1 name=$2 dir="$BATS_TEST_DIRNAME/golden"
+	make_mailroot
+	"$BIN/$program" < "$dir/$name.in" 2>"$BATS_TEST_TMPDIR/log" | mask \
+		> "$BATS_TEST_TMPDIR/out"
+	local box; box=$(mailbox alice)
+	[ -f "$box" ] || : > "$box"
+	mask < "$box" > "$BATS_TEST_TMPDIR/mbox"
+	if [ -n "${GOLDEN_UPDATE:-}" ]; then
+		cp "$BATS_TEST_TMPDIR/out" "$dir/$name.out"
+		[ ! -f "$dir/$name.mbox" ] || cp "$BATS_TEST_TMPDIR/mbox" "$dir/$name.mbox"
+		return 0
+	fi
+	diff -u "$dir/$name.out" "$BATS_TEST_TMPDIR/out"
+	[ ! -f "$dir/$name.mbox" ] || diff -u "$dir/$name.mbox" "$BATS_TEST_TMPDIR/mbox"
+}
+
 # Pick a loopback port nothing listens on.
 free_port() {
 	local port
