@@ -1,0 +1,354 @@
+/* tcpspawn: the bundled launcher.  Listen on a TCP port, and for each
+ * connection fork and exec PROGRAM with the socket on fd 0 and 1 and the
+ * UCSPI variables set (PROTO, TCPREMOTEIP, TCPREMOTEPORT, TCPLOCALIP,
+ * TCPLOCALPORT).  fd 2 stays the launcher's, so handler logs reach its
+ * stderr.
+ *
+ * The main loop keeps SIGCHLD, SIGTERM and SIGINT blocked except inside
+ * ppoll(), so a signal can only arrive while we wait and no reap or stop
+ * request is ever missed between checks. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DEFAULT_MAXCONN 40
+#define BACKLOG 64
+#define RETRY_PAUSE_MS 200 /* after a failed accept or fork */
+
+static const char usage_text[] =
+	"usage: tcpspawn [-b ADDR] [-c MAXCONN] [-u USER] [-p FILE] "
+	"PORT PROGRAM [ARG...]\n"
+	"  -b ADDR     IPv4 or IPv6 address to listen on (default 0.0.0.0)\n"
+	"  -c MAXCONN  most sessions at once (default 40)\n"
+	"  -u USER     switch to USER after binding the port\n"
+	"  -p FILE     write the bound port number to FILE (useful with PORT 0)\n";
+
+static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t child_exited;
+
+static void on_stop(int sig) { stop_signal = sig; }
+static void on_child(int sig) { (void)sig; child_exited = 1; }
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "tcpspawn[%ld]: ", (long)getpid());
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+static void usage_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2), noreturn));
+static void usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("tcpspawn: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n%s", usage_text);
+	va_end(ap);
+	exit(2);
+}
+
+static long parse_number(const char *text, long min, long max,
+			 const char *what)
+{
+	char *end;
+	errno = 0;
+	long n = strtol(text, &end, 10);
+	if (errno || end == text || *end || n < min || n > max)
+		usage_error("%s: %s", what, text);
+	return n;
+}
+
+/* Fill addr from a numeric IPv4 or IPv6 address (brackets optional). */
+static socklen_t parse_address(const char *text, long port,
+			       struct sockaddr_storage *addr)
+{
+	char plain[INET6_ADDRSTRLEN];
+	size_t len = strlen(text);
+	if (len > 2 && text[0] == '[' && text[len - 1] == ']' &&
+	    len - 2 < sizeof plain) {
+		memcpy(plain, text + 1, len - 2);
+		plain[len - 2] = '\0';
+		text = plain;
+	}
+	memset(addr, 0, sizeof *addr);
+	struct sockaddr_in *v4 = (struct sockaddr_in *)addr;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)addr;
+	if (inet_pton(AF_INET, text, &v4->sin_addr) == 1) {
+		v4->sin_family = AF_INET;
+		v4->sin_port = htons((unsigned short)port);
+		return sizeof *v4;
+	}
+	if (inet_pton(AF_INET6, text, &v6->sin6_addr) == 1) {
+		v6->sin6_family = AF_INET6;
+		v6->sin6_port = htons((unsigned short)port);
+		return sizeof *v6;
+	}
+	usage_error("not a numeric IPv4 or IPv6 address: %s", text);
+}
+
+/* Text form of an address; an IPv4-mapped IPv6 address (a v4 client of a
+ * socket bound to ::) is shown as plain IPv4, as handlers expect. */
+static void address_text(const struct sockaddr_storage *addr, char *ip,
+			 size_t size, char *port, size_t port_size)
+{
+	const struct sockaddr_in *v4 = (const struct sockaddr_in *)addr;
+	const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)addr;
+	snprintf(ip, size, "?");
+	snprintf(port, port_size, "0");
+	if (addr->ss_family == AF_INET) {
+		inet_ntop(AF_INET, &v4->sin_addr, ip, size);
+		snprintf(port, port_size, "%u", ntohs(v4->sin_port));
+	} else if (addr->ss_family == AF_INET6) {
+		if (IN6_IS_ADDR_V4MAPPED(&v6->sin6_addr))
+			inet_ntop(AF_INET, &v6->sin6_addr.s6_addr[12], ip, size);
+		else
+			inet_ntop(AF_INET6, &v6->sin6_addr, ip, size);
+		snprintf(port, port_size, "%u", ntohs(v6->sin6_port));
+	}
+}
+
+static void pause_briefly(void)
+{
+	struct timespec t = { 0, RETRY_PAUSE_MS * 1000000L };
+	nanosleep(&t, NULL);
+}
+
+static int listen_on(const struct sockaddr_storage *addr, socklen_t len)
+{
+	int fd = socket(addr->ss_family,
+			SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int on = 1;
+	if (fd < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) < 0 ||
+	    bind(fd, (const struct sockaddr *)addr, len) < 0 ||
+	    listen(fd, BACKLOG) < 0) {
+		say("cannot listen: %s", strerror(errno));
+		exit(1);
+	}
+	return fd;
+}
+
+static void write_port_file(const char *path, const char *port)
+{
+	/* Write then rename, so a reader never sees a half-written file. */
+	char tmp[4096];
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	FILE *f = fopen(tmp, "w");
+	if (!f || fprintf(f, "%s\n", port) < 0 || fclose(f) != 0 ||
+	    rename(tmp, path) < 0) {
+		say("cannot write port file %s: %s", path, strerror(errno));
+		exit(1);
+	}
+}
+
+static void drop_privileges(const char *user)
+{
+	struct passwd *pw = getpwnam(user);
+	if (!pw) {
+		say("no such user: %s", user);
+		exit(1);
+	}
+	if (initgroups(pw->pw_name, pw->pw_gid) < 0 ||
+	    setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {
+		say("cannot switch to user %s: %s", user, strerror(errno));
+		exit(1);
+	}
+}
+
+/* fds 0-2 must be open, or an accepted socket could land on one of them. */
+static void ensure_standard_fds(void)
+{
+	int fd;
+	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
+		;
+	if (fd > 2)
+		close(fd);
+}
+
+/* In the child: socket onto fds 0 and 1, UCSPI variables, exec. */
+static void run_session(int conn, char **program, const sigset_t *old_mask)
+{
+	struct sockaddr_storage local, remote;
+	socklen_t local_len = sizeof local, remote_len = sizeof remote;
+	char ip[INET6_ADDRSTRLEN], port[8];
+
+	signal(SIGCHLD, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	sigprocmask(SIG_SETMASK, old_mask, NULL);
+
+	getsockname(conn, (struct sockaddr *)&local, &local_len);
+	getpeername(conn, (struct sockaddr *)&remote, &remote_len);
+	setenv("PROTO", "TCP", 1);
+	address_text(&remote, ip, sizeof ip, port, sizeof port);
+	setenv("TCPREMOTEIP", ip, 1);
+	setenv("TCPREMOTEPORT", port, 1);
+	address_text(&local, ip, sizeof ip, port, sizeof port);
+	setenv("TCPLOCALIP", ip, 1);
+	setenv("TCPLOCALPORT", port, 1);
+	/* We look up no names; never pass on stale ones from our own env. */
+	unsetenv("TCPREMOTEHOST");
+	unsetenv("TCPREMOTEINFO");
+	unsetenv("TCPLOCALHOST");
+
+	/* dup2 clears close-on-exec on the copies; conn itself closes at exec. */
+	if (dup2(conn, 0) < 0 || dup2(conn, 1) < 0) {
+		say("dup2: %s", strerror(errno));
+		_exit(111);
+	}
+	execvp(program[0], program);
+	say("cannot run %s: %s", program[0], strerror(errno));
+	_exit(127);
+}
+
+/* Collect exited children; log the ones that did not end normally. */
+static int reap_children(void)
+{
+	int reaped = 0, status;
+	pid_t pid;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		reaped++;
+		if (WIFSIGNALED(status))
+			say("pid %ld killed by signal %d", (long)pid,
+			    WTERMSIG(status));
+		else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+			say("pid %ld exited with status %d", (long)pid,
+			    WEXITSTATUS(status));
+	}
+	return reaped;
+}
+
+static void accept_one(int listen_fd, char **program, const sigset_t *old_mask,
+		       int *active)
+{
+	struct sockaddr_storage remote;
+	socklen_t len = sizeof remote;
+	int conn = accept4(listen_fd, (struct sockaddr *)&remote, &len,
+			   SOCK_CLOEXEC);
+	if (conn < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return;
+		/* EMFILE, ENFILE, ENOBUFS, ECONNABORTED...: keep serving. */
+		say("accept: %s", strerror(errno));
+		pause_briefly();
+		return;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(listen_fd);
+		run_session(conn, program, old_mask);
+	}
+	char ip[INET6_ADDRSTRLEN], port[8];
+	address_text(&remote, ip, sizeof ip, port, sizeof port);
+	if (pid < 0) {
+		say("fork for %s port %s: %s", ip, port, strerror(errno));
+		close(conn);
+		pause_briefly();
+		return;
+	}
+	close(conn);
+	(*active)++;
+	say("pid %ld serves %s port %s", (long)pid, ip, port);
+}
+
+int main(int argc, char **argv)
+{
+	const char *bind_to = "0.0.0.0", *user = NULL, *port_file = NULL;
+	long maxconn = DEFAULT_MAXCONN;
+	int opt;
+
+	opterr = 0;
+	/* '+': options end at PORT, so PROGRAM's own flags are left alone. */
+	while ((opt = getopt(argc, argv, "+b:c:u:p:h")) != -1) {
+		switch (opt) {
+		case 'b': bind_to = optarg; break;
+		case 'c': maxconn = parse_number(optarg, 1, 100000,
+						 "bad MAXCONN"); break;
+		case 'u': user = optarg; break;
+		case 'p': port_file = optarg; break;
+		case 'h': fputs(usage_text, stdout); return 0;
+		default:
+			if (strchr("bcup", optopt))
+				usage_error("option -%c needs a value", optopt);
+			usage_error("unknown option -%c", optopt);
+		}
+	}
+	if (argc - optind < 2)
+		usage_error("need PORT and PROGRAM");
+	long port = parse_number(argv[optind], 0, 65535, "bad PORT");
+	char **program = argv + optind + 1;
+
+	struct sockaddr_storage addr;
+	socklen_t addr_len = parse_address(bind_to, port, &addr);
+
+	ensure_standard_fds();
+	int listen_fd = listen_on(&addr, addr_len);
+	struct sockaddr_storage bound;
+	socklen_t bound_len = sizeof bound;
+	char bound_ip[INET6_ADDRSTRLEN], bound_port[8];
+	getsockname(listen_fd, (struct sockaddr *)&bound, &bound_len);
+	address_text(&bound, bound_ip, sizeof bound_ip, bound_port,
+		     sizeof bound_port);
+	if (port_file)
+		write_port_file(port_file, bound_port);
+	if (user)
+		drop_privileges(user);
+
+	sigset_t blocked, old_mask;
+	sigemptyset(&blocked);
+	sigaddset(&blocked, SIGCHLD);
+	sigaddset(&blocked, SIGTERM);
+	sigaddset(&blocked, SIGINT);
+	sigprocmask(SIG_BLOCK, &blocked, &old_mask);
+	struct sigaction sa = { .sa_handler = on_stop };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_child;
+	sa.sa_flags = SA_NOCLDSTOP;
+	sigaction(SIGCHLD, &sa, NULL);
+
+	say("listening on %s port %s, at most %ld sessions, running %s",
+	    bound_ip, bound_port, maxconn, program[0]);
+	int active = 0;
+	sigset_t wait_mask = old_mask;
+	sigdelset(&wait_mask, SIGCHLD);
+	sigdelset(&wait_mask, SIGTERM);
+	sigdelset(&wait_mask, SIGINT);
+	while (!stop_signal) {
+		if (child_exited) {
+			child_exited = 0;
+			active -= reap_children();
+		}
+		/* At the cap, leave new connections queued in the backlog. */
+		struct pollfd pfd = { listen_fd, POLLIN, 0 };
+		int n = ppoll(&pfd, active < maxconn ? 1 : 0, NULL, &wait_mask);
+		if (n > 0 && (pfd.revents & POLLIN))
+			accept_one(listen_fd, program, &old_mask, &active);
+	}
+	/* Sessions in progress keep running; they are not ours to cut off. */
+	say("stopping on signal %d, %d sessions left running", (int)stop_signal,
+	    active);
+	close(listen_fd);
+	return 0;
+}
