@@ -3,6 +3,8 @@
 #   make check    build, run every test, then again under ASan+UBSan
 #   make run      start SMTP (2525) and POP3 (1110) on this repository's store
 #   make bench    run the benchmarks
+#   make install  install under $(DESTDIR)$(PREFIX) (default /usr/local);
+#                 make uninstall removes exactly those files
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -75,4 +77,35 @@ bench: all
 clean:
 	rm -rf build smtp-handler pop3-handler tcpspawn mail-client
 
-.PHONY: all check run bench clean
+# Handlers are started by a superserver, not by users: libexec.  tcpspawn is
+# a daemon an administrator starts: sbin.  The client is for users: bin.
+PREFIX     ?= /usr/local
+LIBEXECDIR ?= $(PREFIX)/libexec/mailsuite
+SBINDIR    ?= $(PREFIX)/sbin
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+DOCDIR     ?= $(PREFIX)/share/doc/mailsuite
+HANDLERS   := $(filter smtp-handler pop3-handler,$(PROGRAMS))
+MAN1       := $(wildcard handlers/*.1 client/*.1)
+MAN8       := $(wildcard handlers/*.8)
+CONF       := $(shell find conf -type f 2>/dev/null | sort)
+
+install: all
+	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8
+	$(if $(HANDLERS),install -m 0755 $(HANDLERS) $(DESTDIR)$(LIBEXECDIR)/)
+	$(if $(filter tcpspawn,$(PROGRAMS)),install -D -m 0755 tcpspawn $(DESTDIR)$(SBINDIR)/tcpspawn)
+	$(if $(filter mail-client,$(PROGRAMS)),install -D -m 0755 mail-client $(DESTDIR)$(BINDIR)/mail-client)
+	$(if $(MAN1),install -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/)
+	$(if $(MAN8),install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/)
+	for f in $(CONF); do install -D -m 0644 $$f $(DESTDIR)$(DOCDIR)/$$f || exit 1; done
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(LIBEXECDIR)/,$(HANDLERS)) \
+	      $(DESTDIR)$(SBINDIR)/tcpspawn $(DESTDIR)$(BINDIR)/mail-client \
+	      $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1))) \
+	      $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8))) \
+	      $(addprefix $(DESTDIR)$(DOCDIR)/,$(CONF))
+	-rmdir $(addprefix $(DESTDIR)$(DOCDIR)/,$(filter-out conf/,$(sort $(dir $(CONF))))) \
+	       $(DESTDIR)$(DOCDIR)/conf $(DESTDIR)$(DOCDIR) $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
+
+.PHONY: all check run bench clean install uninstall

@@ -65,10 +65,17 @@ const char *log_peer(void)
 {
 	if (peer[0])
 		return peer;
-	const char *env = getenv("TCPREMOTEIP");
-	if (env && *env) {
-		log_set_peer(env);
-		return peer;
+	/* Where fd 0 is a pipe or socketpair, the launcher says who the peer
+	 * is: UCSPI (tcpspawn, tcpserver), socat, stunnel. */
+	static const char *const peer_vars[] = {
+		"TCPREMOTEIP", "SOCAT_PEERADDR", "REMOTE_HOST",
+	};
+	for (size_t i = 0; i < sizeof peer_vars / sizeof peer_vars[0]; i++) {
+		const char *env = getenv(peer_vars[i]);
+		if (env && *env) {
+			log_set_peer(env);
+			return peer;
+		}
 	}
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof ss;

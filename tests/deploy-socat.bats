@@ -1,0 +1,102 @@
+#!/usr/bin/env bats
+# socat as the launcher, plain and with implicit TLS (conf/tls/socat-tls.sh)
+# using a throwaway self-signed certificate; and systemd-socket-activate.
+
+load helpers
+load deploy
+
+setup() {
+	need socat socat
+	need curl curl
+	make_mailroot
+	make_message
+	cd "$ROOT"
+}
+
+teardown() {
+	stop_servers
+}
+
+@test "socat plain: curl delivers over smtp://" {
+	need_handler smtp-handler
+	PORT=$(free_port)
+	start_server "$PORT" socat "TCP-LISTEN:$PORT,bind=127.0.0.1,reuseaddr,fork" \
+		"EXEC:$BIN/smtp-handler"
+	send_mail "smtp://127.0.0.1:$PORT"
+	assert_delivered
+}
+
+@test "socat plain: curl retrieves over pop3://" {
+	need_handler smtp-handler
+	need_handler pop3-handler
+	SMTP=$(free_port) POP3=$(free_port)
+	start_server "$SMTP" socat "TCP-LISTEN:$SMTP,bind=127.0.0.1,reuseaddr,fork" \
+		"EXEC:$BIN/smtp-handler"
+	start_server "$POP3" socat "TCP-LISTEN:$POP3,bind=127.0.0.1,reuseaddr,fork" \
+		"EXEC:$BIN/pop3-handler"
+	send_mail "smtp://127.0.0.1:$SMTP"
+	run fetch_mail "pop3://127.0.0.1:$POP3"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"body $TOKEN"* ]]
+}
+
+@test "socat TLS: curl delivers over smtps:// and retrieves over pop3s://" {
+	need openssl openssl
+	need_handler smtp-handler
+	make_cert
+	SMTP=$(free_port)
+	start_server "$SMTP" "$REPO/conf/tls/socat-tls.sh" "127.0.0.1:$SMTP" "$CERT" "$KEY" \
+		"$BIN/smtp-handler"
+	# smtps:// cannot succeed unless the server side speaks TLS.
+	send_mail "smtps://127.0.0.1:$SMTP" --insecure
+	assert_delivered
+
+	need_handler pop3-handler
+	POP3=$(free_port)
+	start_server "$POP3" "$REPO/conf/tls/socat-tls.sh" "127.0.0.1:$POP3" "$CERT" "$KEY" \
+		"$BIN/pop3-handler"
+	run fetch_mail "pop3s://127.0.0.1:$POP3" --insecure
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"body $TOKEN"* ]]
+}
+
+@test "systemd-socket-activate --inetd: curl delivers and retrieves" {
+	need systemd-socket-activate systemd
+	need_handler smtp-handler
+	SMTP=$(free_port)
+	# It passes on only the variables given with -E.
+	start_server "$SMTP" systemd-socket-activate -l "127.0.0.1:$SMTP" --inetd \
+		-E MAIL_ROOT="$ROOT" -E MAIL_DOMAIN=test.example -E MAIL_TIMEOUT=5 \
+		-a "$BIN/smtp-handler"
+	send_mail "smtp://127.0.0.1:$SMTP"
+	assert_delivered
+
+	need_handler pop3-handler
+	POP3=$(free_port)
+	start_server "$POP3" systemd-socket-activate -l "127.0.0.1:$POP3" --inetd \
+		-E MAIL_ROOT="$ROOT" -E MAIL_DOMAIN=test.example -E MAIL_AUTH_DELAY=0 \
+		-a "$BIN/pop3-handler"
+	run fetch_mail "pop3://127.0.0.1:$POP3"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"body $TOKEN"* ]]
+}
+
+@test "conf/systemd units pass systemd-analyze verify" {
+	need systemd-analyze systemd
+	units="$BATS_TEST_TMPDIR/units"
+	mkdir -p "$units"
+	cp "$REPO"/conf/systemd/* "$units/"
+	# Point ExecStart at this build (verify checks the program exists).
+	sed -i "s|^ExecStart=/usr/local/libexec/mailsuite/|ExecStart=$BIN/|" \
+		"$units"/*.service
+	for name in smtp-handler pop3-handler; do
+		[ -x "$BIN/$name" ] || sed -i "s|^ExecStart=.*|ExecStart=/bin/true|" \
+			"$units/$name@.service"
+	done
+	run systemd-analyze verify --man=no "$units"/*
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	grep -q '^Accept=yes' "$units/smtp-handler.socket"
+	grep -q '^StandardInput=socket' "$units/smtp-handler@.service"
+}
