@@ -51,7 +51,8 @@ client_view() {
 @test "curl pop3:// -X DELE removes the message at QUIT" {
 	curl -sS -u bob:pwbob -X DELE -I "pop3://127.0.0.1:$PORT/2"
 	[ "$(count_messages bob)" -eq 2 ]
-	! grep -q '^Subject: Dots' "$(mailbox bob)"
+	run grep -q '^Subject: Dots' "$(mailbox bob)"
+	[ "$status" -eq 1 ]
 	grep -q '^Subject: First' "$(mailbox bob)"
 }
 
