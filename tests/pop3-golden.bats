@@ -2,7 +2,7 @@
 # Golden transcripts: tests/golden/pop3-*.in (one command per line, sent
 # with CRLF) piped into pop3-handler; the reply, with CRLF checked and then
 # stripped and dates masked, must equal tests/golden/pop3-*.out.
-# UPDATE_GOLDEN=1 rewrites the .out files (review the diff before committing).
+# GOLDEN_UPDATE=1 rewrites the .out files (review the diff before committing).
 
 load helpers
 
@@ -23,7 +23,7 @@ golden() {
 		return 1
 	fi
 	sed 's/\r$//' "$BATS_TEST_TMPDIR/raw" | mask > "$BATS_TEST_TMPDIR/got"
-	if [ "${UPDATE_GOLDEN:-}" = 1 ]; then
+	if [ "${GOLDEN_UPDATE:-}" = 1 ]; then
 		cp "$BATS_TEST_TMPDIR/got" "$dir/$name.out"
 	fi
 	diff -u "$dir/$name.out" "$BATS_TEST_TMPDIR/got"
