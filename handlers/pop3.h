@@ -1,6 +1,8 @@
 /* pop3-handler: one POP3 session (RFC 1939, RFC 2449 CAPA) on stdin/stdout.
  *
  *   pop3.c           main: settings, signals, the command loop
+ *   (common/mailbox_index.c indexes the maildrop, common/maildrop_update.c
+ *   is the UPDATE state)
  *   pop3_commands.c  the command table, CAPA, and each command's handler
  *   pop3_replies.c   every reply text
  *   pop3_retrieve.c  RETR and TOP: streaming a stored message */
@@ -12,6 +14,7 @@
 
 #include "config.h"
 #include "lineio.h"
+#include "lock.h"
 #include "mailbox_index.h"
 #include "users.h"
 
@@ -73,9 +76,8 @@ struct pop3_session {
 	bool user_given;
 	int auth_failures;
 	bool quit;                      /* end the session after this reply */
-	bool update;                    /* QUIT in TRANSACTION: do UPDATE */
 	/* TRANSACTION state */
-	char maildrop_lock[4096];
+	char maildrop_lock[LOCK_PATH_MAX];
 	int mailbox_fd;
 	struct mailbox_index index;
 	unsigned char *deleted;         /* bitmap, one bit per message */
