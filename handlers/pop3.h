@@ -1,11 +1,11 @@
 /* pop3-handler: one POP3 session (RFC 1939, RFC 2449 CAPA) on stdin/stdout.
  *
  *   pop3.c           main: settings, signals, the command loop
- *   (common/mailbox_index.c indexes the maildrop, common/maildrop_update.c
- *   is the UPDATE state)
  *   pop3_commands.c  the command table, CAPA, and each command's handler
  *   pop3_replies.c   every reply text
- *   pop3_retrieve.c  RETR and TOP: streaming a stored message */
+ *   pop3_retrieve.c  RETR and TOP: streaming a stored message
+ * The maildrop itself: common/mailbox_index.c takes the session's snapshot,
+ * common/maildrop_update.c is the UPDATE state. */
 #ifndef POP3_H
 #define POP3_H
 
