@@ -1,0 +1,113 @@
+/* pop3-handler: main, signals and the command loop.  See pop3.h. */
+#include "pop3.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lock.h"
+#include "log.h"
+#include "maildrop_update.h"
+
+#define POP3_DEFAULT_TIMEOUT 600        /* RFC 1939 section 3: 10 minutes */
+
+_Noreturn void pop3_abort(int status)
+{
+	maildrop_update_abandon();
+	lock_release_all();
+	_exit(status);
+}
+
+/* A signal ends the session like a dropped connection: locks released,
+ * nothing deleted. */
+static void on_signal(int sig)
+{
+	(void)sig;
+	pop3_abort(1);
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGALRM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* Send a last reply and end the session without UPDATE. */
+static _Noreturn void close_session(struct pop3_session *s, enum pop3_reply r)
+{
+	if (r != REPLY_SENT)
+		reply_send(s, r);
+	writer_flush(&s->out);
+	pop3_abort(0);
+}
+
+/* Read and run commands until QUIT, EOF, timeout or too many errors. */
+static void command_loop(struct pop3_session *s)
+{
+	long errors = 0;
+	struct line line;
+	while (!s->quit) {
+		enum line_status st = reader_next(&s->in, POP3_LINE_MAX, &line);
+		if (st == LINE_TIMEOUT) {
+			log_msg(LOG_INFO, "%s: idle timeout", s->user_given ?
+				s->user : "(no user)");
+			close_session(s, ERR_TIMEOUT);
+		}
+		if (st != LINE_OK || line.unterminated)
+			close_session(s, REPLY_SENT);   /* dropped connection */
+		enum pop3_reply bad = REPLY_SENT;
+		if (!line.complete) {
+			bad = ERR_LINE_TOO_LONG;
+			if (reader_skip_rest(&s->in) != LINE_OK)
+				close_session(s, REPLY_SENT);
+		} else if (line.len + (line.crlf ? 2 : 1) > POP3_LINE_MAX) {
+			bad = ERR_LINE_TOO_LONG;
+		} else if (line.has_nul) {
+			bad = ERR_NUL;
+		}
+		if (bad != REPLY_SENT)
+			reply_send(s, bad);
+		else
+			bad = pop3_dispatch(s, line.text, line.len);
+		if (reply_is_error(bad))
+			errors++;
+		if (s->out.failed)
+			close_session(s, REPLY_SENT);   /* the client is gone */
+		if (errors >= s->settings->max_errors)
+			close_session(s, ERR_TOO_MANY_ERRORS);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static struct pop3_session session;
+	static struct settings settings;
+	struct pop3_session *s = &session;
+
+	install_signals();
+	if (!config_load(&settings, argc, argv, "pop3-handler",
+			 POP3_DEFAULT_TIMEOUT) ||
+	    !config_apply(&settings, "pop3-handler"))
+		return 1;
+	s->settings = &settings;
+	s->state = STATE_AUTHORIZATION;
+	s->mailbox_fd = -1;
+	writer_init(&s->out, 1);
+	reader_init(&s->in, 0, (int)(settings.timeout * 1000), &s->out);
+	log_msg(LOG_INFO, "session from %s", log_peer());
+
+	reply_send(s, OK_GREETING);
+	command_loop(s);
+	writer_flush(&s->out);
+	lock_release_all();
+	return 0;
+}

@@ -1,0 +1,75 @@
+/* pop3_retrieve: RETR and TOP.  The stored form is already dot-stuffed, so
+ * a message goes out as its stored bytes with each LF turned into CR LF,
+ * read and sent in bounded chunks whatever the message's size. */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pop3.h"
+
+#define CHUNK 32768
+
+/* Where TOP is in the message. */
+struct top_state {
+	bool in_header;
+	long long body_lines_left;      /* < 0: no limit (RETR) */
+};
+
+/* Convert in[0..len) into out, stopping where TOP's line budget runs out.
+ * *at_line_start carries across chunks.  Returns the bytes written to out;
+ * *done is set when TOP has sent all it should. */
+static size_t convert(const char *in, size_t len, char *out,
+		      bool *at_line_start, struct top_state *top, bool *done)
+{
+	const char *p = in, *end = in + len;
+	char *o = out;
+	while (p < end) {
+		if (*at_line_start && top->body_lines_left >= 0) {
+			if (top->in_header) {
+				if (*p == '\n')
+					top->in_header = false;  /* the blank line */
+			} else if (top->body_lines_left-- == 0) {
+				*done = true;
+				break;
+			}
+		}
+		const char *lf = memchr(p, '\n', (size_t)(end - p));
+		size_t n = (size_t)((lf ? lf : end) - p);
+		memcpy(o, p, n);
+		o += n;
+		p += n;
+		*at_line_start = lf != NULL;
+		if (lf) {
+			*o++ = '\r';
+			*o++ = '\n';
+			p++;
+		}
+	}
+	return (size_t)(o - out);
+}
+
+bool pop3_send_message(struct pop3_session *s, size_t i, long long body_lines)
+{
+	static char in[CHUNK], out[2 * CHUNK];
+	off_t at = mailbox_index_offset(&s->index, i);
+	off_t end = at + (off_t)mailbox_index_stored_len(&s->index, i);
+	struct top_state top = { true, body_lines };
+	bool at_line_start = true, done = false;
+
+	writer_flush(&s->out);          /* the +OK line goes first */
+	while (at < end && !done && !s->out.failed) {
+		size_t want = end - at < CHUNK ? (size_t)(end - at) : CHUNK;
+		ssize_t got = pread(s->mailbox_fd, in, want, at);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return false;
+		at += got;
+		size_t n = convert(in, (size_t)got, out, &at_line_start, &top,
+				   &done);
+		if (!write_all(s->out.fd, out, n))
+			s->out.failed = true;
+	}
+	reply_send(s, LINE_END);
+	return true;
+}
