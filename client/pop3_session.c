@@ -363,7 +363,7 @@ static bool run_command(struct pop3 *p, char *input, enum next *next)
 		if (!arg_ok) {
 			console_printf("%s %s\n", c->name,
 				       c->argument == NO_NUMBER ? "takes no argument."
-				       : "needs a message number, e.g. 1.");
+				       : "needs a message number.");
 			return false;
 		}
 		*next = c->run(p, arg);
@@ -379,14 +379,14 @@ static void command_loop(struct pop3 *p)
 	for (;;) {
 		char input[64];
 		enum next next = STAY;
-		if (console_ask("pop3> ", input, sizeof input) != INPUT_OK) {
-			console_printf("Type one of the commands below.\n");
-			show_commands();
-		} else if (!run_command(p, input, &next)) {
-			show_commands();
-		} else if (next == LEAVE) {
+		enum input_status st = console_ask("pop3> ", input, sizeof input);
+		if (st == INPUT_OK && input[strspn(input, " \t")] == '\0')
+			continue;
+		if (st != INPUT_OK || !run_command(p, input, &next))
+			console_printf("Commands: STAT, LIST [n], RETR n, DELE n, "
+				       "RSET, QUIT\n");
+		else if (next == LEAVE)
 			return;
-		}
 	}
 }
 
