@@ -63,7 +63,7 @@ head1() {
 	printf 'Subject: Lunch\r\n\r\n'
 }
 head2() {
-	printf 'From: carol@test.example\r\nDate: Fri, 06 Mar 2026 09:30:00 +0000\r\n'
+	printf 'From: carol@test.example\r\nDate: Fri, 06 Mar 2026 09:30:00 +0100\r\n'
 	printf 'Subject: Evil \033[2J subject\r\n\r\n'
 }
 user=
@@ -274,12 +274,13 @@ format_error() {
 
 @test "client pop3: list from TOP headers, RETR undoes dot-stuffing, control characters defused" {
 	start_fakes
-	client_session alice pwalice 2 'RETR 1' 'LIST' 'STAT' 'DELE 1' QUIT 3
+	TZ=UTC client_session alice pwalice 2 'RETR 1' 'LIST' 'STAT' 'DELE 1' QUIT 3
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"+OK fake POP3 ready"* ]]
 	# The folded Received: date is used; Date: when there is no Received:.
-	grep -qE '^ +1\. bob@test\.example +2026-03-05 [0-9]{2}:07 +Lunch$' <<< "$output"
-	grep -qE '^ +2\. carol@test\.example +2026-03-06 [0-9]{2}:30 +Evil \?\[2J subject$' <<< "$output"
+	# Shown in local time (here UTC): 09:30 +0100 is 08:30.
+	grep -qE '^ +1\. bob@test\.example +2026-03-05 14:07  Lunch$' <<< "$output"
+	grep -qE '^ +2\. carol@test\.example +2026-03-06 08:30  Evil \?\[2J subject$' <<< "$output"
 	[[ "$output" != *$'\033'* ]]
 	grep -qx 'See you at noon.' <<< "$output"
 	grep -qx '.a dotted line' <<< "$output"
