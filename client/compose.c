@@ -140,14 +140,6 @@ static bool take_address(const char *s, size_t len, char out[ADDRESS_MAX + 1])
 	return true;
 }
 
-static bool has_control_char(const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (((unsigned char)s[i] < 0x20 && s[i] != '\t') || s[i] == 0x7f)
-			return true;
-	return false;
-}
-
 #define FROM_FORM "'From: <username>@<domain name>'"
 #define TO_FORM "'To: <username>@<domain name>' (several separated by commas)"
 #define SUBJECT_FORM "'Subject: <subject, at most 150 characters>'"
@@ -247,7 +239,7 @@ static void take_body_line(struct check *ck, const struct line *line,
 static void take_line(struct check *ck, const struct line *line,
 		      struct message *m, struct writer *body)
 {
-	if (ck->line_no <= 3 && has_control_char(line->text, line->len)) {
+	if (ck->line_no <= 3 && console_has_control(line->text, line->len)) {
 		fail(ck, "line %u holds a control character", ck->line_no);
 		return;
 	}

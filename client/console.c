@@ -42,12 +42,24 @@ void console_printf(const char *fmt, ...)
 			   (size_t)n < sizeof text ? (size_t)n : sizeof text - 1);
 }
 
+static bool is_control(unsigned char c)
+{
+	return (c < 0x20 && c != '\t') || c == 0x7f;
+}
+
+bool console_has_control(const char *text, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (is_control((unsigned char)text[i]))
+			return true;
+	return false;
+}
+
 void console_put_safe(const char *text, size_t len)
 {
 	size_t start = 0;
 	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)text[i];
-		if ((c < 0x20 && c != '\t') || c == 0x7f) {
+		if (is_control((unsigned char)text[i])) {
 			writer_put(&out, text + start, i - start);
 			writer_put(&out, "?", 1);
 			start = i + 1;
@@ -74,16 +86,6 @@ enum line_status console_skip_rest(void)
 	return reader_skip_rest(&in);
 }
 
-static bool has_control_char(const char *text, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)text[i];
-		if ((c < 0x20 && c != '\t') || c == 0x7f)
-			return true;
-	}
-	return false;
-}
-
 /* Read one answer into buf; the prompt has already been written. */
 static enum input_status read_answer(char *buf, size_t size)
 {
@@ -98,7 +100,7 @@ static enum input_status read_answer(char *buf, size_t size)
 		buf[0] = '\0';
 		return INPUT_TOO_LONG;
 	}
-	if (has_control_char(line.text, line.len)) {
+	if (console_has_control(line.text, line.len)) {
 		buf[0] = '\0';
 		return INPUT_BAD;
 	}

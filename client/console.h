@@ -19,6 +19,8 @@ void console_init(void);
 /* Buffered stdout; flushed whenever the program waits for input. */
 struct writer *console_out(void);
 void console_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Control characters other than tab: never echoed raw, never in a header. */
+bool console_has_control(const char *text, size_t len);
 /* Print bytes that came from a server or a mailbox: control characters
  * (other than tab) become '?', so a message cannot drive the terminal. */
 void console_put_safe(const char *text, size_t len);

@@ -10,10 +10,8 @@ setup() {
 		[ -x "$BIN/$program" ] || skip "$program is not built"
 	done
 	make_mailroot
-	SMTP_PORT=$(free_port)
-	start_server "$SMTP_PORT" "$BIN/tcpspawn" -b 127.0.0.1 "$SMTP_PORT" "$BIN/smtp-handler"
-	POP3_PORT=$(free_port)
-	start_server "$POP3_PORT" "$BIN/tcpspawn" -b 127.0.0.1 "$POP3_PORT" "$BIN/pop3-handler"
+	SMTP_PORT=$(spawn_any_port "$BIN/smtp-handler")
+	POP3_PORT=$(spawn_any_port "$BIN/pop3-handler")
 }
 
 teardown() { stop_servers; }

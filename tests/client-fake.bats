@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# mail-client against scripted fake servers (socat + a bash responder):
+# mail-client against scripted fake servers (a bash responder under tcpspawn):
 # what it sends on the wire, the format check, and how it copes with
 # servers that refuse, misbehave or are not there.  Stdin is piped here;
 # tests/client-pty.bats drives it through a terminal.
@@ -95,12 +95,8 @@ SH
 }
 
 start_fakes() {
-	SMTP_PORT=$(free_port)
-	start_server "$SMTP_PORT" socat TCP-LISTEN:"$SMTP_PORT",bind=127.0.0.1,reuseaddr,fork \
-		EXEC:"$FAKE/smtp.sh $WIRE"
-	POP3_PORT=$(free_port)
-	start_server "$POP3_PORT" socat TCP-LISTEN:"$POP3_PORT",bind=127.0.0.1,reuseaddr,fork \
-		EXEC:"$FAKE/pop3.sh $WIRE"
+	SMTP_PORT=$(spawn_any_port "$FAKE/smtp.sh" "$WIRE")
+	POP3_PORT=$(spawn_any_port "$FAKE/pop3.sh" "$WIRE")
 }
 
 # client_session LINE...: the lines are the user's typing, piped in.

@@ -146,3 +146,23 @@ pty_finish() {
 	wait "$PTY_PID" || status=$?
 	return "$status"
 }
+
+# Start PROGRAM under tcpspawn on a port the kernel picks (so test runs in
+# parallel never race for a port) and print that port; stop_servers stops
+# it:  PORT=$(spawn_any_port "$BIN/smtp-handler")
+spawn_any_port() {
+	local portfile
+	portfile=$(mktemp "$BATS_TEST_TMPDIR/port.XXXXXX")
+	"$BIN/tcpspawn" -b 127.0.0.1 -p "$portfile" 0 "$@" \
+		> /dev/null 2>>"$BATS_TEST_TMPDIR/server.log" 3>&- &
+	echo $! >> "$BATS_TEST_TMPDIR/server.pids"
+	for _ in $(seq 200); do
+		if [ -s "$portfile" ]; then
+			cat "$portfile"
+			return 0
+		fi
+		sleep 0.05
+	done
+	echo "tcpspawn did not start $*" >&2
+	return 1
+}
