@@ -17,7 +17,8 @@ setup() {
 teardown() { stop_servers; }
 
 # A strict SMTP server: only the standard spellings (no MAIL_FROM), logs
-# every line it gets.  FAKE_SMTP_NO_EHLO=1 makes it an RFC 821 server.
+# every line it gets.  FAKE_SMTP_NO_EHLO=1 makes it an RFC 821 server;
+# FAKE_SMTP_DROP=1 hangs up at MAIL FROM.
 write_fake_smtp() {
 	cat > "$FAKE/smtp.sh" <<'SH'
 #!/bin/bash
@@ -30,7 +31,8 @@ while IFS= read -r line; do
 	EHLO\ *) if [ -n "$FAKE_SMTP_NO_EHLO" ]; then printf '502 5.5.2 what?\r\n'
 		else printf '250-fake.example\r\n250-PIPELINING\r\n250 8BITMIME\r\n'; fi ;;
 	HELO\ *) printf '250 fake.example\r\n' ;;
-	"MAIL FROM:<"*">") printf '250 2.1.0 Sender ok\r\n' ;;
+	"MAIL FROM:<"*">") [ -n "$FAKE_SMTP_DROP" ] && exit 0
+		printf '250 2.1.0 Sender ok\r\n' ;;
 	"RCPT TO:<nobody@"*">") printf '550 5.1.1 No such user\r\n' ;;
 	"RCPT TO:<"*">") printf '250 2.1.5 Recipient ok\r\n' ;;
 	DATA)	printf '354 Enter mail, end with "." on a line by itself\r\n'
@@ -149,6 +151,15 @@ send_one() {   # send_one LINE...: log in, choose 1, type the message, exit
 	[[ "$output" != *"Mail sent successfully"* ]]
 	! grep -q '^C: DATA' "$WIRE"
 	grep -qx 'C: QUIT' "$WIRE"
+}
+
+@test "client: an SMTP server hanging up mid-session is reported" {
+	export FAKE_SMTP_DROP=1
+	start_fakes
+	send_one 'From: alice@test.example' 'To: bob@test.example' 'Subject: s' 'body' '.'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"The SMTP server closed the connection."*"Mail not sent."* ]]
+	[[ "$output" == *"Goodbye."* ]]
 }
 
 # format_error REASON LINE...: the message is refused before any connection.
