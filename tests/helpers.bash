@@ -122,3 +122,62 @@ peak_rss() {
 	/usr/bin/time -f '%M' -o "$BATS_TEST_TMPDIR/rss" "$@" > /dev/null
 	cat "$BATS_TEST_TMPDIR/rss"
 }
+
+# Run a program on a pseudo-terminal (util-linux script), to type into it
+# like a user:  pty_start CMD ARGS...; pty_expect TEXT; pty_type LINE;
+# pty_finish (closes the keyboard: end of input; returns the exit status).
+# The terminal's output collects in $PTY_OUT (CR LF line endings).
+pty_start() {
+	PTY_IN="$BATS_TEST_TMPDIR/pty.in"
+	PTY_OUT="$BATS_TEST_TMPDIR/pty.out"
+	rm -f "$PTY_IN"
+	mkfifo "$PTY_IN"
+	: > "$PTY_OUT"
+	local cmd
+	cmd=$(printf '%q ' "$@")
+	script -qfec "$cmd" /dev/null < "$PTY_IN" > "$PTY_OUT" 2>&1 3>&- &
+	PTY_PID=$!
+	exec {PTY_FD}> "$PTY_IN"
+}
+
+# Type one line (or several) into the terminal.
+pty_type() { printf '%s\n' "$@" >&"$PTY_FD"; }
+
+# Wait (up to 10 s) until TEXT has appeared N times (default 1) on the screen.
+pty_expect() {
+	local text=$1 times=${2:-1}
+	for _ in $(seq 200); do
+		[ "$(grep -oF -- "$text" "$PTY_OUT" | wc -l)" -ge "$times" ] && return 0
+		sleep 0.05
+	done
+	echo "waited in vain for '$text' (x$times); the screen holds:"
+	tr -d '\r' < "$PTY_OUT"
+	return 1
+}
+
+pty_finish() {
+	exec {PTY_FD}>&-
+	local status=0
+	wait "$PTY_PID" || status=$?
+	return "$status"
+}
+
+# Start PROGRAM under tcpspawn on a port the kernel picks (so test runs in
+# parallel never race for a port) and print that port; stop_servers stops
+# it:  PORT=$(spawn_any_port "$BIN/smtp-handler")
+spawn_any_port() {
+	local portfile
+	portfile=$(mktemp "$BATS_TEST_TMPDIR/port.XXXXXX")
+	"$BIN/tcpspawn" -b 127.0.0.1 -p "$portfile" 0 "$@" \
+		> /dev/null 2>>"$BATS_TEST_TMPDIR/server.log" 3>&- &
+	echo $! >> "$BATS_TEST_TMPDIR/server.pids"
+	for _ in $(seq 200); do
+		if [ -s "$portfile" ]; then
+			cat "$portfile"
+			return 0
+		fi
+		sleep 0.05
+	done
+	echo "tcpspawn did not start $*" >&2
+	return 1
+}
