@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Run the bats suite against the programs in directory $1 (default: .).
-set -eu
+# Run the bats suite against the programs in directory $1 (default: .),
+# ending with a plain "N passed, N failed, N skipped" line.
+set -u
 cd "$(dirname "$0")/.."
 missing=()
-command -v bats >/dev/null || missing+=(bats)
-command -v socat >/dev/null || missing+=(socat)
-command -v curl >/dev/null || missing+=(curl)
+for cmd in bats socat curl; do
+	command -v "$cmd" >/dev/null || missing+=("$cmd")
+done
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "tests need: ${missing[*]} (Debian: apt-get install ${missing[*]})" >&2
 	exit 2
@@ -13,4 +14,12 @@ fi
 BIN=$(cd "${1:-.}" && pwd)
 export BIN
 echo "== bats suite against $BIN${SANITIZED:+ (sanitizers)}"
-bats tests/*.bats
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+bats tests/*.bats | tee "$log"
+status=${PIPESTATUS[0]}
+skipped=$(grep -c '^ok .* # skip' "$log")
+passed=$(( $(grep -c '^ok ' "$log") - skipped ))
+failed=$(grep -c '^not ok ' "$log")
+echo "bats: $passed passed, $failed failed, $skipped skipped"
+exit "$status"
