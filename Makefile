@@ -66,7 +66,7 @@ POP3_PORT ?= 1110
 ADDR      ?= 127.0.0.1
 run: all
 	@echo "SMTP on $(ADDR):$(SMTP_PORT), POP3 on $(ADDR):$(POP3_PORT), mail root $(CURDIR); Ctrl-C stops both"
-	@trap 'kill 0' INT TERM EXIT; \
+	@trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
 	./tcpspawn -b $(ADDR) $(SMTP_PORT) ./smtp-handler & \
 	$(if $(POP3_SRC),./tcpspawn -b $(ADDR) $(POP3_PORT) ./pop3-handler &) \
 	wait
