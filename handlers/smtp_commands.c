@@ -13,14 +13,14 @@ struct command {
 	unsigned states;        /* states in which the command is allowed */
 	enum reply refused;     /* reply outside those states (once greeted) */
 	void (*run)(struct session *s, char *args);
+	const char *keyword;    /* the arguments must start with it ("FROM:") */
+	const char *usage;      /* shown when they do not */
 };
 
 static void cmd_helo(struct session *s, char *args);
 static void cmd_ehlo(struct session *s, char *args);
 static void cmd_mail(struct session *s, char *args);
 static void cmd_rcpt(struct session *s, char *args);
-static void cmd_mail_alias(struct session *s, char *args);
-static void cmd_rcpt_alias(struct session *s, char *args);
 static void cmd_data(struct session *s, char *args);
 static void cmd_rset(struct session *s, char *args);
 static void cmd_noop(struct session *s, char *args);
@@ -30,33 +30,34 @@ static void cmd_quit(struct session *s, char *args);
 static void cmd_not_implemented(struct session *s, char *args);
 static void cmd_unknown(struct session *s, char *args);
 
-#define GREETED (STATE_READY | STATE_MAIL | STATE_RCPT)
+#define COMMAND(verb, states, refused, run) \
+	{ verb, states, refused, run, NULL, NULL }
 
 static const struct command commands[] = {
-	{ "HELO", STATE_ANY, REPLY_OK, cmd_helo },
-	{ "EHLO", STATE_ANY, REPLY_OK, cmd_ehlo },
-	{ "MAIL", STATE_READY, REPLY_NESTED_MAIL, cmd_mail },
-	{ "RCPT", STATE_MAIL | STATE_RCPT, REPLY_NEED_MAIL, cmd_rcpt },
-	{ "DATA", STATE_RCPT, REPLY_NEED_RCPT, cmd_data },
-	{ "RSET", STATE_ANY, REPLY_OK, cmd_rset },
-	{ "NOOP", STATE_ANY, REPLY_OK, cmd_noop },
-	{ "VRFY", STATE_ANY, REPLY_OK, cmd_vrfy },
-	{ "HELP", STATE_ANY, REPLY_OK, cmd_help },
-	{ "QUIT", STATE_ANY, REPLY_OK, cmd_quit },
+	COMMAND("HELO", STATE_ANY, REPLY_OK, cmd_helo),
+	COMMAND("EHLO", STATE_ANY, REPLY_OK, cmd_ehlo),
+	{ "MAIL", STATE_READY, REPLY_NESTED_MAIL, cmd_mail, "FROM:", "MAIL FROM:<address>" },
+	{ "RCPT", STATE_MAIL | STATE_RCPT, REPLY_NEED_MAIL, cmd_rcpt, "TO:", "RCPT TO:<address>" },
+	COMMAND("DATA", STATE_RCPT, REPLY_NEED_RCPT, cmd_data),
+	COMMAND("RSET", STATE_ANY, REPLY_OK, cmd_rset),
+	COMMAND("NOOP", STATE_ANY, REPLY_OK, cmd_noop),
+	COMMAND("VRFY", STATE_ANY, REPLY_OK, cmd_vrfy),
+	COMMAND("HELP", STATE_ANY, REPLY_OK, cmd_help),
+	COMMAND("QUIT", STATE_ANY, REPLY_OK, cmd_quit),
 	/* The assignment's spellings, with its reply texts. */
-	{ "MAIL_FROM:", STATE_READY, REPLY_NESTED_MAIL, cmd_mail_alias },
-	{ "RCPT_TO:", STATE_MAIL | STATE_RCPT, REPLY_NEED_MAIL, cmd_rcpt_alias },
+	COMMAND("MAIL_FROM:", STATE_READY, REPLY_NESTED_MAIL, cmd_mail),
+	COMMAND("RCPT_TO:", STATE_MAIL | STATE_RCPT, REPLY_NEED_MAIL, cmd_rcpt),
 	/* Known verbs this server does not offer. */
-	{ "EXPN", STATE_ANY, REPLY_OK, cmd_not_implemented },
-	{ "TURN", STATE_ANY, REPLY_OK, cmd_not_implemented },
-	{ "ETRN", STATE_ANY, REPLY_OK, cmd_not_implemented },
-	{ "BDAT", STATE_ANY, REPLY_OK, cmd_not_implemented },
-	{ "AUTH", STATE_ANY, REPLY_OK, cmd_not_implemented },
-	{ "STARTTLS", STATE_ANY, REPLY_OK, cmd_not_implemented },
-	{ "SEND", STATE_ANY, REPLY_OK, cmd_not_implemented },
-	{ "SOML", STATE_ANY, REPLY_OK, cmd_not_implemented },
-	{ "SAML", STATE_ANY, REPLY_OK, cmd_not_implemented },
-	{ NULL, STATE_ANY, REPLY_OK, cmd_unknown },
+	COMMAND("EXPN", STATE_ANY, REPLY_OK, cmd_not_implemented),
+	COMMAND("TURN", STATE_ANY, REPLY_OK, cmd_not_implemented),
+	COMMAND("ETRN", STATE_ANY, REPLY_OK, cmd_not_implemented),
+	COMMAND("BDAT", STATE_ANY, REPLY_OK, cmd_not_implemented),
+	COMMAND("AUTH", STATE_ANY, REPLY_OK, cmd_not_implemented),
+	COMMAND("STARTTLS", STATE_ANY, REPLY_OK, cmd_not_implemented),
+	COMMAND("SEND", STATE_ANY, REPLY_OK, cmd_not_implemented),
+	COMMAND("SOML", STATE_ANY, REPLY_OK, cmd_not_implemented),
+	COMMAND("SAML", STATE_ANY, REPLY_OK, cmd_not_implemented),
+	COMMAND(NULL, STATE_ANY, REPLY_OK, cmd_unknown),
 };
 
 /* Service extensions EHLO announces besides HELP, which is a command of
@@ -89,6 +90,14 @@ void smtp_dispatch(struct session *s, char *line, size_t len)
 	if (c->verb && !(c->states & s->state)) {
 		reply(s, s->state == STATE_START ? REPLY_NEED_HELO : c->refused);
 		return;
+	}
+	if (c->keyword) {
+		size_t n = strlen(c->keyword);
+		if (strncasecmp(args, c->keyword, n) != 0) {
+			reply(s, REPLY_SYNTAX, c->usage);
+			return;
+		}
+		args += n;
 	}
 	c->run(s, args);
 }
@@ -222,7 +231,7 @@ static bool accept_mail_params(struct session *s, char *params)
 	return true;
 }
 
-static void take_sender(struct session *s, char *path_text)
+static void cmd_mail(struct session *s, char *path_text)
 {
 	char *params;
 	/* An empty path "<>" is the null sender of bounces: allowed. */
@@ -238,20 +247,6 @@ static void take_sender(struct session *s, char *path_text)
 	char shown[SMTP_PATH_MAX + 3];
 	snprintf(shown, sizeof shown, "<%s>", s->sender);
 	reply(s, REPLY_SENDER_OK, shown);
-}
-
-static void cmd_mail(struct session *s, char *args)
-{
-	if (strncasecmp(args, "FROM:", 5) != 0) {
-		reply(s, REPLY_SYNTAX, "MAIL FROM:<address>");
-		return;
-	}
-	take_sender(s, args + 5);
-}
-
-static void cmd_mail_alias(struct session *s, char *args)
-{
-	take_sender(s, args);
 }
 
 /* The user a recipient address names: its local part must be a user of
@@ -301,7 +296,7 @@ static void add_recipient(struct session *s, const char *address)
 	reply(s, REPLY_RECIPIENT_OK, address);
 }
 
-static void take_recipient(struct session *s, char *path_text)
+static void cmd_rcpt(struct session *s, char *path_text)
 {
 	char address[SMTP_PATH_MAX + 1], *params;
 	if (!parse_path(path_text, address, &params) || !address[0]) {
@@ -313,20 +308,6 @@ static void take_recipient(struct session *s, char *path_text)
 		return;
 	}
 	add_recipient(s, address);
-}
-
-static void cmd_rcpt(struct session *s, char *args)
-{
-	if (strncasecmp(args, "TO:", 3) != 0) {
-		reply(s, REPLY_SYNTAX, "RCPT TO:<address>");
-		return;
-	}
-	take_recipient(s, args + 3);
-}
-
-static void cmd_rcpt_alias(struct session *s, char *args)
-{
-	take_recipient(s, args);
 }
 
 static void cmd_data(struct session *s, char *args)
