@@ -57,8 +57,6 @@ enum reply {
 
 /* Send a reply; text arguments fill the %s in its text, in order. */
 void reply(struct session *s, enum reply r, ...);
-/* Does this reply count against the session's error budget? */
-bool reply_is_client_error(enum reply r);
 
 /* Run one command line (NUL-free, without its line ending). */
 void smtp_dispatch(struct session *s, char *line, size_t len);

@@ -45,7 +45,8 @@ static const struct reply_text replies[REPLY_COUNT] = {
 	[REPLY_UNAVAILABLE]     = { 421, "4.3.0", "%s Service not available, closing connection" },
 };
 
-bool reply_is_client_error(enum reply r)
+/* Does this reply count against the session's error budget? */
+static bool reply_is_client_error(enum reply r)
 {
 	return replies[r].code >= 500 && replies[r].code <= 503;
 }
