@@ -2,6 +2,7 @@
  * temporary file as it arrives (memory does not grow with its size), then
  * appended to every recipient's mailbox; 250 only once all are fsynced. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,34 +102,49 @@ static bool receive(struct session *s, struct receipt *m)
 	}
 }
 
+/* Append to a text of known capacity; *len stops at the capacity, so a
+ * truncated snprintf can never push it past the end. */
+static void append(char *text, size_t size, size_t *len, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void append(char *text, size_t size, size_t *len, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(text + *len, size - *len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*len = *len + (size_t)n < size ? *len + (size_t)n : size - 1;
+}
+
 /* Return-Path:, Received: and whichever of From:, To:, Subject: the
  * message lacks.  Returns a malloc'd string. */
 static char *trace_headers(const struct session *s, const struct receipt *m,
 			   const char *id, size_t *len)
 {
-	size_t size = 1024 + 4 * SMTP_PATH_MAX + s->n_rcpt * (SMTP_PATH_MAX + 4);
+	size_t size = 1024 + 4 * SMTP_PATH_MAX + strlen(s->cfg->domain) +
+		      strlen(log_peer()) + s->n_rcpt * (SMTP_PATH_MAX + 4);
 	char *text = malloc(size), date[64];
 	if (!text)
 		return NULL;
 	stamp_date(date, sizeof date, time(NULL));
-	size_t n = (size_t)snprintf(text, size,
-		"Return-Path: <%s>\nReceived: from %s (%s) by %s with %s id %s; %s\n",
-		s->sender, s->helo, log_peer(), s->cfg->domain,
-		s->esmtp ? "ESMTP" : "SMTP", id, date);
+	size_t n = 0;
+	append(text, size, &n, "Return-Path: <%s>\nReceived: from %s (%s) by %s "
+	       "with %s id %s; %s\n", s->sender, s->helo, log_peer(),
+	       s->cfg->domain, s->esmtp ? "ESMTP" : "SMTP", id, date);
 	if (!m->has_from)
-		n += (size_t)snprintf(text + n, size - n, "From: %s\n",
-				      s->sender[0] ? s->sender : "<>");
+		append(text, size, &n, "From: %s\n",
+		       s->sender[0] ? s->sender : "<>");
 	if (!m->has_to) {
-		n += (size_t)snprintf(text + n, size - n, "To: ");
+		append(text, size, &n, "To: ");
 		for (size_t i = 0; i < s->n_rcpt; i++)
-			n += (size_t)snprintf(text + n, size - n, "%s%s",
-					      i ? ",\n\t" : "", s->rcpt[i].address);
-		n += (size_t)snprintf(text + n, size - n, "\n");
+			append(text, size, &n, "%s%s", i ? ",\n\t" : "",
+			       s->rcpt[i].address);
+		append(text, size, &n, "\n");
 	}
 	if (!m->has_subject)
-		n += (size_t)snprintf(text + n, size - n, "Subject: \n");
+		append(text, size, &n, "Subject: \n");
 	if (m->needs_separator)
-		n += (size_t)snprintf(text + n, size - n, "\n");
+		append(text, size, &n, "\n");
 	*len = n;
 	return text;
 }
