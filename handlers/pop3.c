@@ -39,6 +39,9 @@ static void install_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
+	/* Over a file-size limit (ulimit -f) the rewrite must fail with
+	 * EFBIG and QUIT answer -ERR, rather than the signal killing us. */
+	sigaction(SIGXFSZ, &sa, NULL);
 }
 
 /* Send a last reply and end the session without UPDATE. */
