@@ -81,7 +81,7 @@ static void command_loop(struct pop3_session *s)
 			reply_send(s, bad);
 		else
 			bad = pop3_dispatch(s, line.text, line.len);
-		if (reply_is_error(bad))
+		if (reply_is_client_error(bad))
 			errors++;
 		if (s->out.failed)
 			close_session(s, REPLY_SENT);   /* the client is gone */

@@ -43,9 +43,19 @@ static const char *const replies[REPLY_COUNT] = {
 	[LINE_END] = ".",
 };
 
-bool reply_is_error(enum pop3_reply r)
+bool reply_is_client_error(enum pop3_reply r)
 {
-	return r != REPLY_SENT && replies[r][0] == '-';
+	switch (r) {
+	case ERR_UNKNOWN_COMMAND:
+	case ERR_WRONG_STATE:
+	case ERR_SYNTAX:
+	case ERR_USER_FIRST:
+	case ERR_LINE_TOO_LONG:
+	case ERR_NUL:
+		return true;
+	default:
+		return false;
+	}
 }
 
 void reply_send(struct pop3_session *s, enum pop3_reply r, ...)
