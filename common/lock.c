@@ -84,6 +84,8 @@ static enum lock_result try_once(const char *path, int stale_seconds)
 			bool ok = write(fd, text, (size_t)n) == n;
 			close(fd);
 			if (!ok) {
+				log_msg(LOG_ERR, "cannot write lock %s: %s", path,
+					strerror(errno));
 				unlink(path);
 				return LOCK_ERROR;
 			}
