@@ -98,14 +98,19 @@ int main(int argc, char **argv)
 
 	install_signals();
 	if (!config_load(&settings, argc, argv, "pop3-handler",
-			 POP3_DEFAULT_TIMEOUT) ||
-	    !config_apply(&settings, "pop3-handler"))
+			 POP3_DEFAULT_TIMEOUT))
 		return 1;
 	s->settings = &settings;
 	s->state = STATE_AUTHORIZATION;
 	s->mailbox_fd = -1;
 	writer_init(&s->out, 1);
 	reader_init(&s->in, 0, (int)(settings.timeout * 1000), &s->out);
+	if (!config_apply(&settings, "pop3-handler")) {
+		/* The client is connected already: tell it, as SMTP's 421. */
+		reply_send(s, ERR_UNAVAILABLE);
+		writer_flush(&s->out);
+		return 1;
+	}
 	log_msg(LOG_INFO, "session from %s", log_peer());
 
 	reply_send(s, OK_GREETING);

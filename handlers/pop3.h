@@ -50,6 +50,7 @@ enum pop3_reply {
 	ERR_TOO_MANY_ERRORS,
 	ERR_TIMEOUT,
 	ERR_READ_FAILED,
+	ERR_UNAVAILABLE,
 	/* Replies with numbers, sent by reply_send(). */
 	OK_LOGGED_IN,           /* count, octets */
 	OK_STAT,                /* count, octets */

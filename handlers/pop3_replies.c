@@ -28,6 +28,8 @@ static const char *const replies[REPLY_COUNT] = {
 	[ERR_TOO_MANY_ERRORS] = "-ERR too many errors, closing",
 	[ERR_TIMEOUT] = "-ERR autologout: idle for too long",
 	[ERR_READ_FAILED] = "-ERR [SYS/TEMP] cannot read the maildrop",
+	[ERR_UNAVAILABLE] = "-ERR [SYS/TEMP] service not available, "
+			    "try again later",
 	[OK_LOGGED_IN] = "+OK maildrop has %zu messages (%llu octets)",
 	[OK_STAT] = "+OK %zu %llu",
 	[OK_LIST_ONE] = "+OK %zu %llu",
