@@ -148,6 +148,11 @@ static bool drop_privileges(const char *name)
 		log_msg(LOG_ERR, "no such user to run as: %s", name);
 		return false;
 	}
+	/* Already that user (a unit with User= and MAIL_USER both set):
+	 * nothing to drop, and setgroups() would fail unprivileged. */
+	if (getuid() == pw->pw_uid && geteuid() == pw->pw_uid &&
+	    getgid() == pw->pw_gid && getegid() == pw->pw_gid)
+		return true;
 	if (setgroups(1, &pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
 	    setuid(pw->pw_uid) < 0) {
 		log_msg(LOG_ERR, "cannot switch to user %s: %s", name,

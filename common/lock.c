@@ -41,8 +41,14 @@ static const char *hostname(void)
 	return name;
 }
 
+/* A lock's creator writes its "<pid> <host>" line right after creating
+ * it; an empty lock older than this was left by a creator killed in
+ * between, and must not lock the mailbox up for the whole stale age. */
+#define LOCK_EMPTY_GRACE 2      /* seconds */
+
 /* Is the existing lock at path stale?  Unreadable or half-written locks
- * count as live until they reach the stale age.  On true, *inode is the
+ * count as live until they reach the stale age (empty ones: the grace
+ * above).  On true, *inode is the
  * stale file's, so the caller removes that file and not a fresh lock that
  * another process made in the meantime. */
 static bool is_stale(const char *path, int stale_seconds, ino_t *inode)
@@ -62,6 +68,8 @@ static bool is_stale(const char *path, int stale_seconds, ino_t *inode)
 		stale = true;
 	ssize_t n = read(fd, text, sizeof text - 1);
 	close(fd);
+	if (n == 0 && time(NULL) - st.st_mtime >= LOCK_EMPTY_GRACE)
+		stale = true;
 	if (stale || n <= 0)
 		return stale;
 	text[n] = '\0';
@@ -84,6 +92,8 @@ static enum lock_result try_once(const char *path, int stale_seconds)
 			bool ok = write(fd, text, (size_t)n) == n;
 			close(fd);
 			if (!ok) {
+				log_msg(LOG_ERR, "cannot write lock %s: %s", path,
+					strerror(errno));
 				unlink(path);
 				return LOCK_ERROR;
 			}

@@ -39,6 +39,9 @@ static void install_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
+	/* Over a file-size limit (ulimit -f) the rewrite must fail with
+	 * EFBIG and QUIT answer -ERR, rather than the signal killing us. */
+	sigaction(SIGXFSZ, &sa, NULL);
 }
 
 /* Send a last reply and end the session without UPDATE. */
@@ -78,7 +81,7 @@ static void command_loop(struct pop3_session *s)
 			reply_send(s, bad);
 		else
 			bad = pop3_dispatch(s, line.text, line.len);
-		if (reply_is_error(bad))
+		if (reply_is_client_error(bad))
 			errors++;
 		if (s->out.failed)
 			close_session(s, REPLY_SENT);   /* the client is gone */
@@ -95,14 +98,19 @@ int main(int argc, char **argv)
 
 	install_signals();
 	if (!config_load(&settings, argc, argv, "pop3-handler",
-			 POP3_DEFAULT_TIMEOUT) ||
-	    !config_apply(&settings, "pop3-handler"))
+			 POP3_DEFAULT_TIMEOUT))
 		return 1;
 	s->settings = &settings;
 	s->state = STATE_AUTHORIZATION;
 	s->mailbox_fd = -1;
 	writer_init(&s->out, 1);
 	reader_init(&s->in, 0, (int)(settings.timeout * 1000), &s->out);
+	if (!config_apply(&settings, "pop3-handler")) {
+		/* The client is connected already: tell it, as SMTP's 421. */
+		reply_send(s, ERR_UNAVAILABLE);
+		writer_flush(&s->out);
+		return 1;
+	}
 	log_msg(LOG_INFO, "session from %s", log_peer());
 
 	reply_send(s, OK_GREETING);

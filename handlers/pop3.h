@@ -50,6 +50,7 @@ enum pop3_reply {
 	ERR_TOO_MANY_ERRORS,
 	ERR_TIMEOUT,
 	ERR_READ_FAILED,
+	ERR_UNAVAILABLE,
 	/* Replies with numbers, sent by reply_send(). */
 	OK_LOGGED_IN,           /* count, octets */
 	OK_STAT,                /* count, octets */
@@ -89,7 +90,11 @@ struct pop3_session {
 enum pop3_reply pop3_dispatch(struct pop3_session *s, char *line, size_t len);
 /* Send one reply; numbered replies take their numbers as arguments. */
 void reply_send(struct pop3_session *s, enum pop3_reply r, ...);
-bool reply_is_error(enum pop3_reply r);
+/* Does the reply count against the session's error budget?  Only the
+ * answers to malformed, unknown or misplaced commands do (SMTP's 500-503);
+ * a well-formed request refused (no such message, maildrop in use) does
+ * not, and failed logins have their own limit. */
+bool reply_is_client_error(enum pop3_reply r);
 
 /* RETR and TOP: stream message i (0-based); body_lines < 0: all of it.
  * False if reading the mailbox failed (the reply is then cut short). */

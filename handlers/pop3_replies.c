@@ -28,6 +28,8 @@ static const char *const replies[REPLY_COUNT] = {
 	[ERR_TOO_MANY_ERRORS] = "-ERR too many errors, closing",
 	[ERR_TIMEOUT] = "-ERR autologout: idle for too long",
 	[ERR_READ_FAILED] = "-ERR [SYS/TEMP] cannot read the maildrop",
+	[ERR_UNAVAILABLE] = "-ERR [SYS/TEMP] service not available, "
+			    "try again later",
 	[OK_LOGGED_IN] = "+OK maildrop has %zu messages (%llu octets)",
 	[OK_STAT] = "+OK %zu %llu",
 	[OK_LIST_ONE] = "+OK %zu %llu",
@@ -43,9 +45,19 @@ static const char *const replies[REPLY_COUNT] = {
 	[LINE_END] = ".",
 };
 
-bool reply_is_error(enum pop3_reply r)
+bool reply_is_client_error(enum pop3_reply r)
 {
-	return r != REPLY_SENT && replies[r][0] == '-';
+	switch (r) {
+	case ERR_UNKNOWN_COMMAND:
+	case ERR_WRONG_STATE:
+	case ERR_SYNTAX:
+	case ERR_USER_FIRST:
+	case ERR_LINE_TOO_LONG:
+	case ERR_NUL:
+		return true;
+	default:
+		return false;
+	}
 }
 
 void reply_send(struct pop3_session *s, enum pop3_reply r, ...)

@@ -28,6 +28,9 @@ static void handle_signals(void)
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* Over a file-size limit (ulimit -f) write() must fail with EFBIG,
+	 * so the sender gets a 4xx, rather than the signal killing us. */
+	signal(SIGXFSZ, SIG_IGN);
 }
 
 static void run_session(struct session *s)
