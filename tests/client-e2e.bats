@@ -113,7 +113,7 @@ send_as() {
 	[ "$status" -eq 0 ]
 	[ "$(count_messages bob)" -eq 1 ]
 	grep -qx 'Subject: keep me' "$(mailbox bob)"
-	! grep -q 'delete me' "$(mailbox bob)"
+	not grep -q 'delete me' "$(mailbox bob)"
 }
 
 @test "client e2e: wrong password, then the right one" {
@@ -178,6 +178,6 @@ send_as() {
 	tr -d '\r' < "$PTY_OUT" > "$BATS_TEST_TMPDIR/screen"
 	grep -qE '^ +1\. bob@test\.example .*Note to self$' "$BATS_TEST_TMPDIR/screen"
 	grep -qx 'remember the milk' "$BATS_TEST_TMPDIR/screen"
-	! grep -q pwbob "$BATS_TEST_TMPDIR/screen"
+	not grep -q pwbob "$BATS_TEST_TMPDIR/screen"
 	[ "$(count_messages bob)" -eq 0 ]
 }

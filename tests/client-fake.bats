@@ -130,7 +130,7 @@ send_one() {   # send_one LINE...: log in, choose 1, type the message, exit
 	grep -qx 'C: QUIT' "$WIRE"
 	# An empty line separates the header from the body.
 	grep -A1 '^D: Message-ID:' "$WIRE" | tail -1 | grep -qx 'D: '
-	! grep -q 'MAIL_FROM\|RCPT_TO' "$WIRE"
+	not grep -q 'MAIL_FROM\|RCPT_TO' "$WIRE"
 }
 
 @test "client: falls back to HELO when the server refuses EHLO" {
@@ -149,7 +149,7 @@ send_one() {   # send_one LINE...: log in, choose 1, type the message, exit
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"550 5.1.1 No such user"* ]]
 	[[ "$output" != *"Mail sent successfully"* ]]
-	! grep -q '^C: DATA' "$WIRE"
+	not grep -q '^C: DATA' "$WIRE"
 	grep -qx 'C: QUIT' "$WIRE"
 }
 
@@ -172,7 +172,7 @@ format_error() {
 	[[ "$output" != *"Mail sent successfully"* ]]
 	# Back at the menu afterwards, and the server never heard of it.
 	[[ "$output" == *"Goodbye."* ]]
-	! grep -q '^C: ' "$WIRE"
+	not grep -q '^C: ' "$WIRE"
 }
 
 @test "client format: missing From: line" {
@@ -237,7 +237,7 @@ format_error() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"This is an incorrect format: the message has no final line holding only '.'"* ]]
 	[[ "$output" == *"End of input"* ]]
-	! grep -q '^C: ' "$WIRE"
+	not grep -q '^C: ' "$WIRE"
 }
 
 @test "client: server down is a clear message, then the menu again" {
@@ -298,7 +298,7 @@ format_error() {
 	[[ "$output" == *"+OK message 1 deleted"* ]]
 	[[ "$output" == *"+OK Thanks for using POP3 server"* ]]
 	grep -qx 'C: TOP 1 0' "$WIRE"
-	! grep -q '^C: RETR 2' "$WIRE"
+	not grep -q '^C: RETR 2' "$WIRE"
 }
 
 @test "client pop3: without TOP the headers come from RETR" {
@@ -350,7 +350,7 @@ format_error() {
 	[[ "$output" == *"RETR needs a message number."* ]]
 	[[ "$output" == *"STAT takes no argument."* ]]
 	[[ "$output" == *"Unknown command 'FOO'."* ]]
-	! grep -q '^C: RETR\|^C: DELE\|^C: FOO\|^C: STAT 1' "$WIRE"
+	not grep -q '^C: RETR\|^C: DELE\|^C: FOO\|^C: STAT 1' "$WIRE"
 }
 
 @test "client: end of input at every prompt exits cleanly with status 0" {

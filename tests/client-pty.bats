@@ -15,7 +15,7 @@ load helpers
 	pty_expect "Goodbye."
 	pty_finish
 	grep -q 'alice' "$PTY_OUT"
-	! grep -q 'TopSecret42' "$PTY_OUT"
+	not grep -q 'TopSecret42' "$PTY_OUT"
 }
 
 @test "client pty: echo comes back after the password" {
@@ -30,7 +30,7 @@ load helpers
 	pty_type 3
 	pty_finish
 	grep -q 'visible-choice' "$PTY_OUT"
-	! grep -q 'hidden-pw' "$PTY_OUT"
+	not grep -q 'hidden-pw' "$PTY_OUT"
 }
 
 @test "client pty: Ctrl-D at the password prompt exits cleanly, echo restored" {

@@ -96,7 +96,7 @@ session() {
 	[[ "$output" == 220* ]]
 	[[ "$output" == *"221 "* ]]
 	# Every line is a reply: three digits, then space or hyphen.
-	! grep -Ev $'^[0-9]{3}[ -].*\r$' <<< "$output"
+	not grep -Ev $'^[0-9]{3}[ -].*\r$' <<< "$output"
 	# One message from each session.
 	[ "$(count_messages bob)" -eq 2 ]
 }
@@ -111,5 +111,5 @@ session() {
 	echo "$output"
 	[[ "$output" == "+OK"* ]]
 	[ "$(grep -c . <<< "$output")" -eq 9 ]
-	! grep -Ev $'^(\\+OK|-ERR)( .*)?\r$' <<< "$output"
+	not grep -Ev $'^(\\+OK|-ERR)( .*)?\r$' <<< "$output"
 }

@@ -78,6 +78,10 @@ spawn_handler() {
 	wait_port "$PORT"
 }
 
+# "not CMD ARGS..." fails when CMD succeeds.  Use it instead of "! CMD":
+# bats runs tests under set -e, which ignores a failing "! CMD" line.
+not() { if "$@"; then return 1; fi; }
+
 # Pick a loopback port nothing listens on.
 free_port() {
 	local port

@@ -38,7 +38,6 @@ nap_us() {
 now_us() { local t=$EPOCHREALTIME; echo "${t/./}"; }
 
 # Fails when the command succeeds ("! cmd" does not fail a bats test).
-not() { if "$@"; then return 1; fi; }
 
 # Start "$@" < $IN > $OUT in the background; its pid in PID.  $OUT is
 # emptied first: a run killed before its redirection must not show the

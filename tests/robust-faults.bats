@@ -76,7 +76,7 @@ tmpfs_mailroot() {
 		> "$BATS_TEST_TMPDIR/out" 2>"$LOG"
 	tr -d '\r' < "$BATS_TEST_TMPDIR/out" > "$BATS_TEST_TMPDIR/replies"
 	grep -q '^451 ' "$BATS_TEST_TMPDIR/replies"
-	! grep -q '^250 OK Message accepted' "$BATS_TEST_TMPDIR/replies"
+	not grep -q '^250 OK Message accepted' "$BATS_TEST_TMPDIR/replies"
 	[ "$(tail -n 1 "$BATS_TEST_TMPDIR/replies" | cut -c1-4)" = "221 " ]
 	cmp "$BATS_TEST_TMPDIR/before" "$(mailbox alice)"
 	[ ! -e "$(mailbox alice).lock" ]
@@ -115,7 +115,7 @@ tmpfs_mailroot() {
 		> "$BATS_TEST_TMPDIR/mailbox-full"      # 165 KB spool fits, twice does not
 	grep -qx '452 Insufficient system storage' "$BATS_TEST_TMPDIR/spool-full"
 	grep -q '^451 ' "$BATS_TEST_TMPDIR/mailbox-full"
-	! grep -q '^250 OK Message accepted' "$BATS_TEST_TMPDIR/spool-full" \
+	not grep -q '^250 OK Message accepted' "$BATS_TEST_TMPDIR/spool-full" \
 		"$BATS_TEST_TMPDIR/mailbox-full"
 	cmp "$BATS_TEST_TMPDIR/before" "$(mailbox alice)"
 	[ ! -e "$(mailbox alice).lock" ]
@@ -147,7 +147,7 @@ tmpfs_mailroot() {
 	crlf 'HELO c' 'MAIL FROM:<a@x>' 'RCPT TO:<bob@x>' DATA 'Subject: s' '' body . QUIT |
 		"$BIN/smtp-handler" 2>"$LOG" | tr -d '\r' > "$BATS_TEST_TMPDIR/smtp"
 	grep -q '^45[12] ' "$BATS_TEST_TMPDIR/smtp"
-	! grep -q '^250 OK Message accepted' "$BATS_TEST_TMPDIR/smtp"
+	not grep -q '^250 OK Message accepted' "$BATS_TEST_TMPDIR/smtp"
 	crlf 'USER bob' 'PASS pwbob' 'QUIT' | "$BIN/pop3-handler" 2>>"$LOG" |
 		tr -d '\r' > "$BATS_TEST_TMPDIR/pop3"
 	grep -qx -- '-ERR \[SYS/TEMP\] cannot open the maildrop, try again later' \

@@ -15,7 +15,6 @@ setup() {
 noops() { yes $'NOOP\r' | head -n 10000; }
 
 # Fails when the command succeeds ("! cmd" does not fail a bats test).
-not() { if "$@"; then return 1; fi; }
 
 # Send $1 at once, then $2 one byte every 0.2 s: far more often than the
 # 1 s timeout, so only a deadline per line (not an idle timer) ends it.

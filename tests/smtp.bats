@@ -134,7 +134,7 @@ deliver_to() { # deliver_to USER BODY-LINE
 	printf 'Return-Path: <x@y>\nSubject: torn\n\npartial line with no end' >> "$(mailbox alice)"
 	deliver_to alice second > /dev/null
 	[ "$(count_messages alice)" = 2 ]
-	! grep -q torn "$(mailbox alice)"
+	not grep -q torn "$(mailbox alice)"
 	grep -q 'torn tail' "$BATS_TEST_TMPDIR/log"
 }
 
@@ -213,7 +213,7 @@ deliver_to() { # deliver_to USER BODY-LINE
 		| MAIL_MAX_ERRORS=5 smtp > "$BATS_TEST_TMPDIR/out"
 	[ "$(grep -c '^500 ' "$BATS_TEST_TMPDIR/out")" = 5 ]
 	[ "$(tail -n 1 "$BATS_TEST_TMPDIR/out" | cut -c1-4)" = "421 " ]
-	! grep -q $'^250 OK\r$' "$BATS_TEST_TMPDIR/out"
+	not grep -q $'^250 OK\r$' "$BATS_TEST_TMPDIR/out"
 }
 
 @test "store: a user without a mailbox directory gets 451, logged" {

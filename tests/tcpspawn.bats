@@ -44,7 +44,7 @@ children() { ps -o pid=,stat= --ppid "$SPAWN_PID" || true; }
 	connect c
 	read -r -t 5 vars <&"$c"
 	read -r -t 5 remote_port <&"$c"
-	! read -r -t 5 extra <&"$c"
+	not read -r -t 5 extra <&"$c"
 	exec {c}>&-
 	[ "$vars" = "TCP 127.0.0.1 127.0.0.1 $PORT" ]
 	[[ "$remote_port" =~ ^[0-9]+$ ]]
@@ -79,7 +79,7 @@ children() { ps -o pid=,stat= --ppid "$SPAWN_PID" || true; }
 	connect second
 	# While the first session runs the second gets nothing (a bounded wait
 	# that can only make a broken cap pass, never a working one fail).
-	! read -r -t 1 line <&"$second"
+	not read -r -t 1 line <&"$second"
 	exec {first}>&-
 	read -r -t 5 line <&"$second"
 	[[ "$line" == hello* ]]
@@ -109,11 +109,11 @@ children() { ps -o pid=,stat= --ppid "$SPAWN_PID" || true; }
 		[ "$cmd" = fail ] && exit 3
 		echo alive'
 	connect c; echo crash >&"$c"
-	! read -r -t 5 line <&"$c"
+	not read -r -t 5 line <&"$c"
 	exec {c}>&-
 	wait_log "killed by signal 11"
 	connect c; echo fail >&"$c"
-	! read -r -t 5 line <&"$c"
+	not read -r -t 5 line <&"$c"
 	exec {c}>&-
 	wait_log "exited with status 3"
 	connect c; echo fine >&"$c"
@@ -125,7 +125,7 @@ children() { ps -o pid=,stat= --ppid "$SPAWN_PID" || true; }
 @test "a program that cannot run fails its session, not the launcher" {
 	spawn -- "$BATS_TEST_TMPDIR/no-such-program"
 	connect c
-	! read -r -t 5 line <&"$c"
+	not read -r -t 5 line <&"$c"
 	exec {c}>&-
 	wait_log "cannot run .*no-such-program"
 	wait_log "exited with status 127"
@@ -197,8 +197,8 @@ children() { ps -o pid=,stat= --ppid "$SPAWN_PID" || true; }
 		kill -0 "$SPAWN_PID" 2>/dev/null || break
 		sleep 0.05
 	done
-	! kill -0 "$SPAWN_PID" 2>/dev/null
-	! (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null
+	not kill -0 "$SPAWN_PID" 2>/dev/null
+	! (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null || false
 	echo still here >&"$c"
 	read -r -t 5 line <&"$c"
 	[ "$line" = "still here" ]
