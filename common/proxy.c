@@ -129,11 +129,13 @@ static bool trusted_peer(const char *peer_text, const char *list,
 	return found && !*bad_entry;
 }
 
-/* Ports in a v1 line: decimal 0..65535. */
+/* Ports in a v1 line: decimal 0..65535 without leading zeros (glibc's
+ * inet_pton already refuses them in IPv4 addresses). */
 static bool valid_port(const char *text)
 {
 	size_t n = strspn(text, "0123456789");
-	return n > 0 && n <= 5 && !text[n] && atol(text) <= 65535;
+	return n > 0 && n <= 5 && !text[n] && (text[0] != '0' || n == 1) &&
+	       atol(text) <= 65535;
 }
 
 static void read_v1(struct line_reader *in, struct header *h)
@@ -210,24 +212,29 @@ static void read_v2(struct line_reader *in, struct header *h)
 	unsigned family = b[13] >> 4, transport = b[13] & 0x0f;
 	size_t len = (size_t)b[14] << 8 | b[15];
 	if (memcmp(b, v2_signature, sizeof v2_signature) != 0 ||
-	    version != 2 || command > V2_PROXY || family >= V2_FAMILIES ||
-	    transport > 2) {
+	    version != 2 || command > V2_PROXY) {
 		h->problem = "malformed PROXY v2 header";
 		return;
 	}
-	size_t addresses = v2_address_size[family];
-	if (len < addresses) {
-		h->problem = "PROXY v2 address block too short";
+	if (command == V2_LOCAL) {      /* its address block is to be ignored */
+		reader_consume(in, V2_FIXED);
+		skip_v2(in, len, h);
 		return;
 	}
+	if (family >= V2_FAMILIES || transport > 2 ||
+	    len < v2_address_size[family]) {
+		h->problem = "malformed PROXY v2 address block";
+		return;
+	}
+	size_t addresses = v2_address_size[family];
 	if (!peek_v2(in, V2_FIXED + addresses, &b, h))
 		return;
-	if (command == V2_PROXY && family == V2_INET)
+	if (family == V2_INET)
 		format_address(AF_INET, b + V2_FIXED, h->client);
-	else if (command == V2_PROXY && family == V2_INET6)
+	else if (family == V2_INET6)
 		format_address(AF_INET6, b + V2_FIXED, h->client);
 	reader_consume(in, V2_FIXED + addresses);
-	skip_v2(in, len - addresses, h);
+	skip_v2(in, len - addresses, h);    /* TLVs */
 }
 
 bool proxy_accept(struct line_reader *in, const char *trusted)
