@@ -99,11 +99,11 @@ static int entry_matches(const struct address *peer, const char *entry,
 		return -1;
 	int bits = net.family == AF_INET ? 32 : 128;
 	if (slash) {
-		char *end;
-		long n = strtol(slash, &end, 10);
-		if (!*slash || *end || n < 0 || n > bits)
+		size_t digits = strspn(slash, "0123456789");
+		if (digits == 0 || digits > 3 || slash[digits] ||
+		    atoi(slash) > bits)
 			return -1;
-		bits = (int)n;
+		bits = atoi(slash);
 	}
 	return net.family == peer->family &&
 	       same_prefix(net.bytes, peer->bytes, bits);
