@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lock.h"
 #include "log.h"
 
 enum kind { TEXT, NUMBER };
@@ -51,6 +52,11 @@ static const struct option_spec options[] = {
 		"bad commands before the session is ended (default: 20)"),
 	TEXT_OPT('u', "MAIL_USER", run_as,
 		 "user to switch to before touching the store"),
+	TEXT_OPT('P', "MAIL_PROXY_FROM", proxy_from,
+		 "proxies (addresses, address/prefix) that must send a PROXY "
+		 "header; no other peer is served (default: none)"),
+	TEXT_OPT('H', "MAIL_HOSTNAME", hostname,
+		 "this host's name in lock files (default: host name)"),
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
 
@@ -110,6 +116,7 @@ bool config_load(struct settings *s, int argc, char **argv,
 		.timeout = default_timeout, .log_target = "auto",
 		.lock_wait_ms = 10000, .lock_stale = 600,
 		.auth_delay_ms = 1000, .max_errors = 20, .run_as = NULL,
+		.proxy_from = NULL, .hostname = host,
 	};
 	for (size_t i = 0; i < N_OPTIONS; i++) {
 		const char *value = getenv(options[i].env);
@@ -165,6 +172,7 @@ static bool drop_privileges(const char *name)
 bool config_apply(const struct settings *s, const char *program)
 {
 	log_init(program, s->log_target);
+	lock_set_hostname(s->hostname);
 	if (chdir(s->mail_root) < 0) {
 		log_msg(LOG_ERR, "cannot enter mail root %s: %s", s->mail_root,
 			strerror(errno));

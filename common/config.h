@@ -19,6 +19,8 @@ struct settings {
 	long auth_delay_ms;        /* MAIL_AUTH_DELAY  -D  milliseconds */
 	long max_errors;           /* MAIL_MAX_ERRORS  -e */
 	const char *run_as;        /* MAIL_USER        -u */
+	const char *proxy_from;    /* MAIL_PROXY_FROM  -P  trusted proxies */
+	const char *hostname;      /* MAIL_HOSTNAME    -H  name in lock files */
 };
 
 /* Fill s from defaults, the environment, then argv.  On a bad setting it

@@ -122,6 +122,28 @@ enum line_status reader_next(struct line_reader *r, size_t max_len,
 	}
 }
 
+enum line_status reader_peek(struct line_reader *r, size_t want,
+			     const char **data, size_t *avail)
+{
+	long long deadline = r->timeout_ms < 0 ? -1 : now_ms() + r->timeout_ms;
+	if (want > sizeof r->buf)
+		want = sizeof r->buf;
+	while (r->end - r->start < want && !r->eof) {
+		enum line_status st = fill(r, deadline);
+		if (st != LINE_OK)
+			return st;
+	}
+	*data = r->buf + r->start;
+	*avail = r->end - r->start;
+	return LINE_OK;
+}
+
+void reader_consume(struct line_reader *r, size_t n)
+{
+	size_t pending = r->end - r->start;
+	r->start += n < pending ? n : pending;
+}
+
 enum line_status reader_skip_rest(struct line_reader *r)
 {
 	struct line part;

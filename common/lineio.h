@@ -55,6 +55,13 @@ enum line_status reader_next(struct line_reader *r, size_t max_len,
 enum line_status reader_skip_rest(struct line_reader *r);
 /* Bytes already read from fd but not yet handed out. */
 size_t reader_pending(const struct line_reader *r);
+/* For a binary header ahead of the line protocol (PROXY v2): wait until at
+ * least want bytes (at most the buffer size) are buffered, or the input
+ * ends, and show what is buffered without consuming it. */
+enum line_status reader_peek(struct line_reader *r, size_t want,
+			     const char **data, size_t *avail);
+/* Drop n buffered bytes (n <= reader_pending) that a peek has parsed. */
+void reader_consume(struct line_reader *r, size_t n);
 
 void writer_init(struct writer *w, int fd);
 void writer_put(struct writer *w, const void *data, size_t len);

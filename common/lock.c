@@ -33,12 +33,18 @@ static void forget(const char *path)
 			held[i][0] = '\0';
 }
 
+static char host_name[256];
+
+void lock_set_hostname(const char *name)
+{
+	snprintf(host_name, sizeof host_name, "%s", name);
+}
+
 static const char *hostname(void)
 {
-	static char name[256];
-	if (!name[0] && gethostname(name, sizeof name - 1) != 0)
-		strcpy(name, "localhost");
-	return name;
+	if (!host_name[0] && gethostname(host_name, sizeof host_name - 1) != 0)
+		strcpy(host_name, "localhost");
+	return host_name;
 }
 
 /* A lock's creator writes its "<pid> <host>" line right after creating

@@ -20,6 +20,9 @@ enum lock_result lock_take(const char *path, int wait_ms, int stale_seconds);
 void lock_release(const char *path);
 /* Async-signal-safe. */
 void lock_release_all(void);
+/* The host name written into lock files (default: gethostname).  Locks of
+ * other hosts are judged by age only. */
+void lock_set_hostname(const char *name);
 /* Refresh the lock's age (a long session keeps it from looking stale). */
 void lock_touch(const char *path);
 

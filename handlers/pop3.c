@@ -9,6 +9,7 @@
 #include "lock.h"
 #include "log.h"
 #include "maildrop_update.h"
+#include "proxy.h"
 
 #define POP3_DEFAULT_TIMEOUT 600        /* RFC 1939 section 3: 10 minutes */
 
@@ -111,6 +112,9 @@ int main(int argc, char **argv)
 		writer_flush(&s->out);
 		return 1;
 	}
+	/* Behind a load balancer: the client's address, before the greeting. */
+	if (!proxy_accept(&s->in, settings.proxy_from))
+		return 1;
 	log_msg(LOG_INFO, "session from %s", log_peer());
 
 	reply_send(s, OK_GREETING);

@@ -56,7 +56,9 @@ bool pop3_send_message(struct pop3_session *s, size_t i, long long body_lines)
 	struct top_state top = { true, body_lines };
 	bool at_line_start = true, done = false;
 
-	writer_flush(&s->out);          /* the +OK line goes first */
+	/* Through the writer: a small message leaves in one write with its
+	 * +OK and ".", so Nagle's algorithm never holds a piece of it back
+	 * waiting for the client's delayed ACK (40 ms per RETR). */
 	while (at < end && !done && !s->out.failed) {
 		size_t want = end - at < CHUNK ? (size_t)(end - at) : CHUNK;
 		ssize_t got = pread(s->mailbox_fd, in, want, at);
@@ -67,8 +69,7 @@ bool pop3_send_message(struct pop3_session *s, size_t i, long long body_lines)
 		at += got;
 		size_t n = convert(in, (size_t)got, out, &at_line_start, &top,
 				   &done);
-		if (!write_all(s->out.fd, out, n))
-			s->out.failed = true;
+		writer_put(&s->out, out, n);
 	}
 	reply_send(s, LINE_END);
 	return true;

@@ -8,6 +8,7 @@
 
 #include "lock.h"
 #include "log.h"
+#include "proxy.h"
 #include "smtp.h"
 
 static void on_signal(int sig)
@@ -80,6 +81,9 @@ int main(int argc, char **argv)
 		writer_flush(&s.out);
 		return 1;
 	}
+	/* Behind a load balancer: the client's address, before the greeting. */
+	if (!proxy_accept(&s.in, cfg.proxy_from))
+		return 1;
 	log_msg(LOG_INFO, "session from %s", log_peer());
 	run_session(&s);
 	free(s.rcpt);

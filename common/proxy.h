@@ -1,0 +1,25 @@
+/* proxy: the PROXY protocol header (HAProxy's proxy-protocol.txt, v1 text
+ * and v2 binary) that a load balancer sends ahead of the mail protocol to
+ * say who the real client is.
+ *
+ * It is read from the session's own line reader, so no byte of the mail
+ * protocol that follows it can be lost or swallowed. */
+#ifndef PROXY_H
+#define PROXY_H
+
+#include <stdbool.h>
+
+#include "lineio.h"
+
+/* trusted: the MAIL_PROXY_FROM list (addresses or address/prefix, separated
+ * by commas or spaces), or NULL when the PROXY protocol is off; then this
+ * returns true at once and reads nothing.
+ *
+ * Otherwise the connection must come from a trusted address and begin with
+ * a valid header.  On success the carried client address becomes the
+ * session's peer (log_set_peer) and true is returned; on anything else a
+ * log line says why and false is returned: the caller closes the connection
+ * without a greeting. */
+bool proxy_accept(struct line_reader *in, const char *trusted);
+
+#endif
