@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -52,32 +53,20 @@ static const char *hostname(void)
  * between, and must not lock the mailbox up for the whole stale age. */
 #define LOCK_EMPTY_GRACE 2      /* seconds */
 
-/* Is the existing lock at path stale?  Unreadable or half-written locks
- * count as live until they reach the stale age (empty ones: the grace
- * above).  On true, *inode is the
- * stale file's, so the caller removes that file and not a fresh lock that
- * another process made in the meantime. */
-static bool is_stale(const char *path, int stale_seconds, ino_t *inode)
+/* Is the lock open on fd (with status st) stale?  Older than the stale
+ * age, empty past the grace, or naming a process of this host that is
+ * gone.  Unreadable or malformed locks count as live until they age. */
+static bool is_stale(int fd, const struct stat *st, int stale_seconds)
 {
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	struct stat st;
-	char text[300] = "";
-	bool stale = false;
-	if (fstat(fd, &st) < 0) {
-		close(fd);
-		return false;
-	}
-	*inode = st.st_ino;
-	if (stale_seconds > 0 && time(NULL) - st.st_mtime > stale_seconds)
-		stale = true;
+	time_t age = time(NULL) - st->st_mtime;
+	if (stale_seconds > 0 && age > stale_seconds)
+		return true;
+	char text[300];
 	ssize_t n = read(fd, text, sizeof text - 1);
-	close(fd);
-	if (n == 0 && time(NULL) - st.st_mtime >= LOCK_EMPTY_GRACE)
-		stale = true;
-	if (stale || n <= 0)
-		return stale;
+	if (n == 0)
+		return age >= LOCK_EMPTY_GRACE;
+	if (n < 0)
+		return false;
 	text[n] = '\0';
 	char host[256];
 	long pid;
@@ -86,16 +75,39 @@ static bool is_stale(const char *path, int stale_seconds, ino_t *inode)
 	       kill((pid_t)pid, 0) < 0 && errno == ESRCH;
 }
 
+/* Remove the lock at path if it is stale.  The breaker keeps the stale
+ * file open and flock()ed while it decides and unlinks: while it is open
+ * its inode number cannot be given to a fresh lock, and flock makes two
+ * breakers take turns, so neither removes a lock the other just made. */
+static void break_if_stale(const char *path, int stale_seconds)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	struct stat st, now;
+	if (flock(fd, LOCK_EX) == 0 && fstat(fd, &st) == 0 &&
+	    is_stale(fd, &st, stale_seconds) && lstat(path, &now) == 0 &&
+	    now.st_ino == st.st_ino && now.st_dev == st.st_dev) {
+		log_msg(LOG_NOTICE, "removing stale lock %s", path);
+		unlink(path);
+	}
+	close(fd);
+}
+
+/* "<pid> <host>\n", the text of every lock this process makes. */
+static char own_text[300];
+static size_t own_len;
+
 static enum lock_result try_once(const char *path, int stale_seconds)
 {
+	if (!own_len)
+		own_len = (size_t)snprintf(own_text, sizeof own_text, "%ld %s\n",
+					   (long)getpid(), hostname());
 	for (int attempt = 0; attempt < 2; attempt++) {
 		int fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW |
 			      O_CLOEXEC, 0600);
 		if (fd >= 0) {
-			char text[300];
-			int n = snprintf(text, sizeof text, "%ld %s\n",
-					 (long)getpid(), hostname());
-			bool ok = write(fd, text, (size_t)n) == n;
+			bool ok = write(fd, own_text, own_len) == (ssize_t)own_len;
 			close(fd);
 			if (!ok) {
 				log_msg(LOG_ERR, "cannot write lock %s: %s", path,
@@ -111,14 +123,7 @@ static enum lock_result try_once(const char *path, int stale_seconds)
 				strerror(errno));
 			return LOCK_ERROR;
 		}
-		ino_t inode;
-		struct stat now;
-		if (!is_stale(path, stale_seconds, &inode))
-			return LOCK_BUSY;
-		if (lstat(path, &now) == 0 && now.st_ino == inode) {
-			log_msg(LOG_NOTICE, "removing stale lock %s", path);
-			unlink(path);
-		}
+		break_if_stale(path, stale_seconds);
 	}
 	return LOCK_BUSY;
 }
@@ -138,17 +143,32 @@ enum lock_result lock_take(const char *path, int wait_ms, int stale_seconds)
 	}
 }
 
+/* Remove the lock at path only if it is still ours: if it aged out and
+ * another process took it over, that process's lock stays.  Uses only
+ * async-signal-safe calls. */
+static void unlink_if_ours(const char *path)
+{
+	char text[sizeof own_text];
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	ssize_t n = read(fd, text, sizeof text);
+	close(fd);
+	if (n == (ssize_t)own_len && memcmp(text, own_text, own_len) == 0)
+		unlink(path);
+}
+
 void lock_release(const char *path)
 {
 	forget(path);
-	unlink(path);
+	unlink_if_ours(path);
 }
 
 void lock_release_all(void)
 {
 	for (int i = 0; i < MAX_HELD; i++)
 		if (held[i][0]) {
-			unlink(held[i]);
+			unlink_if_ours(held[i]);
 			held[i][0] = '\0';
 		}
 }
