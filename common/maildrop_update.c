@@ -118,13 +118,18 @@ static bool rewrite_locked(const char *user, int mailbox_fd,
 		return false;
 	}
 	off_t current_end = store_complete_end(mailbox_fd, now.st_size);
+	if (current_end < 0) {
+		log_msg(LOG_ERR, "cannot read the mailbox of %s; not updating",
+			user);
+		return false;
+	}
 	if (current_end < idx->end)
 		current_end = idx->end;
 
 	unlink(new_path);               /* a leftover of a crashed update */
 	writing_new = 1;
 	int out = open(new_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-		       O_CLOEXEC, now.st_mode & 0777);
+		       O_CLOEXEC, 0600);
 	bool ok = out >= 0 && write_new(mailbox_fd, idx, deleted, current_end, out) &&
 		  fsync(out) == 0;
 	if (out >= 0 && close(out) != 0)

@@ -41,7 +41,7 @@ off_t store_complete_end(int fd, off_t size)
 		off_t from = end > (off_t)sizeof chunk ? end - (off_t)sizeof chunk : 0;
 		size_t len = (size_t)(end - from);
 		if (pread(fd, chunk, len, from) != (ssize_t)len)
-			return 0;
+			return -1;
 		for (size_t i = len; i >= 2; i--) {
 			off_t at = from + (off_t)i;
 			if (chunk[i - 1] == '\n' && chunk[i - 2] == '.' &&
@@ -74,6 +74,39 @@ static bool copy_range(int from_fd, off_t length, int to_fd)
 	return true;
 }
 
+/* Is what follows the last complete message (if anything) the start of a
+ * delivery of ours cut short?  Every append begins with "Return-Path: <";
+ * anything else (a mailbox with CRLF line endings, one edited by hand) is
+ * not ours to cut, and delivery stops rather than destroy it. */
+static bool torn_tail_is_ours(int fd, off_t start, off_t size)
+{
+	static const char mark[] = "Return-Path: <";
+	char head[sizeof mark - 1];
+	if (start == size)
+		return true;
+	size_t want = size - start < (off_t)sizeof head ?
+		      (size_t)(size - start) : sizeof head;
+	return pread(fd, head, want, start) == (ssize_t)want &&
+	       memcmp(head, mark, want) == 0;
+}
+
+/* fsync the directory holding path, so a newly created file survives a
+ * crash along with its contents. */
+static bool fsync_parent(const char *path)
+{
+	char dir[LOCK_PATH_MAX];
+	snprintf(dir, sizeof dir, "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	int fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	bool ok = fsync(fd) == 0;
+	close(fd);
+	return ok;
+}
+
 static enum store_result append_locked(const char *user, const char *path,
 				       const char *prefix, size_t prefix_len,
 				       int spool_fd, off_t spool_len)
@@ -91,6 +124,14 @@ static enum store_result append_locked(const char *user, const char *path,
 		return STORE_FAILED;
 	}
 	off_t start = store_complete_end(fd, st.st_size);
+	if (start < 0 || st.st_nlink != 1 || !torn_tail_is_ours(fd, start, st.st_size)) {
+		log_msg(LOG_ERR, "mailbox of %s %s; not delivering until it is "
+			"repaired by hand", user, start < 0 ? "cannot be read" :
+			st.st_nlink != 1 ? "has other hard links" :
+			"does not end with a complete message");
+		close(fd);
+		return STORE_FAILED;
+	}
 	if (start != st.st_size)
 		log_msg(LOG_WARNING, "cutting %lld bytes of torn tail from the "
 			"mailbox of %s", (long long)(st.st_size - start), user);
@@ -98,7 +139,8 @@ static enum store_result append_locked(const char *user, const char *path,
 		  lseek(fd, start, SEEK_SET) == start &&
 		  write_all(fd, prefix, prefix_len) &&
 		  copy_range(spool_fd, spool_len, fd) &&
-		  write_all(fd, ".\n", 2) && fsync(fd) == 0;
+		  write_all(fd, ".\n", 2) && fsync(fd) == 0 &&
+		  (st.st_size > 0 || fsync_parent(path));
 	if (!ok) {
 		log_msg(LOG_ERR, "cannot append to the mailbox of %s: %s", user,
 			strerror(errno));

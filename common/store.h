@@ -26,7 +26,8 @@ struct store_locking {
 bool store_path(char buf[LOCK_PATH_MAX], const char *user, const char *file);
 
 /* Offset just past the last complete message (its "." line) in the open
- * mailbox fd of the given size; bytes after it are a torn tail. */
+ * mailbox fd of the given size, -1 on a read error; bytes after it are a
+ * torn tail. */
 off_t store_complete_end(int fd, off_t size);
 
 enum store_result {

@@ -246,3 +246,20 @@ deliver_to() { # deliver_to USER BODY-LINE
 	run bash -c "printf 'QUIT\r\n' | MAIL_DOMAIN=env.example '$BIN/smtp-handler' -d flag.example 2>/dev/null"
 	[ "${lines[0]}" = $'220 flag.example Service ready\r' ]
 }
+
+@test "store: a mailbox that does not end with a complete message is left alone, not cut" {
+	printf 'From: x\r\nSubject: old\r\n\r\nimportant old mail\r\n.\r\n' > "$(mailbox alice)"
+	cp "$(mailbox alice)" "$BATS_TEST_TMPDIR/before"
+	run deliver_to alice 'new mail'
+	[[ "$output" == *"451 Local error"* ]]
+	cmp "$(mailbox alice)" "$BATS_TEST_TMPDIR/before"
+	grep -q 'does not end with a complete message' "$BATS_TEST_TMPDIR/log"
+}
+
+@test "store: a mailbox with another hard link is not written" {
+	echo 'precious' > "$BATS_TEST_TMPDIR/target"
+	ln "$BATS_TEST_TMPDIR/target" "$(mailbox alice)"
+	run deliver_to alice 'through the hard link'
+	[[ "$output" == *"451 "* ]]
+	[ "$(cat "$BATS_TEST_TMPDIR/target")" = precious ]
+}
