@@ -109,11 +109,13 @@ enum line_status reader_next(struct line_reader *r, size_t max_len,
 		if (r->eof) {
 			if (avail == 0)
 				return LINE_EOF;
-			/* Last line without a line ending. */
-			out->complete = true;
+			/* Last line without a line ending; never more than
+			 * max_len bytes at once, like any other line. */
+			size_t len = avail > max_len ? max_len : avail;
+			out->complete = len == avail;
 			out->crlf = false;
-			out->unterminated = true;
-			hand_out(r, avail, avail, out);
+			out->unterminated = out->complete;
+			hand_out(r, len, len, out);
 			return LINE_OK;
 		}
 		enum line_status st = fill(r, deadline);

@@ -46,8 +46,10 @@ static void scan_header_line(struct receipt *m, const char *text, size_t len)
 	m->first_line = false;
 	if (!m->in_header)
 		return;
-	if (len == 0 || (!looks_like_header(text, len) &&
-			 text[0] != ' ' && text[0] != '\t')) {
+	/* A folded continuation line must follow a header; on the first line
+	 * it would fold into the headers we prepend. */
+	bool continuation = !first && (text[0] == ' ' || text[0] == '\t');
+	if (len == 0 || (!looks_like_header(text, len) && !continuation)) {
 		m->in_header = false;
 		m->needs_separator = first && len > 0;
 		return;

@@ -367,3 +367,13 @@ format_error() {
 			{ echo "after '$prefix': $output"; false; }
 	done
 }
+
+@test "an over-long last input line without a newline is refused cleanly" {
+	# 256 octets: one more than the user name's limit (the ASan pass
+	# caught a one-byte overflow here).
+	for n in 255 256 300; do
+		run bash -c "head -c $n /dev/zero | tr '\\0' a | '$BIN/mail-client' 127.0.0.1 1 1"
+		[ "$status" -lt 128 ]
+		[[ "$output" != *AddressSanitizer* ]]
+	done
+}

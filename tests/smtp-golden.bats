@@ -30,3 +30,4 @@ load helpers
 		grep -q 'MAIL FROM:<evil@x>' "$(mailbox alice)"  # swallowed as text, never run
 	done
 }
+@test "golden: a first line starting with a space is body, not a folded header" { check_golden smtp-handler smtp-indented-first-line; }
