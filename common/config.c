@@ -139,6 +139,15 @@ bool config_load(struct settings *s, int argc, char **argv,
 		if (!set_value(s, o, argv[++i], program))
 			return false;
 	}
+	/* The domain goes into every greeting and Received: line. */
+	if (strlen(s->domain) > 253 ||
+	    strspn(s->domain, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		   "0123456789.-[]:") != strlen(s->domain)) {
+		fprintf(stderr, "%s: MAIL_DOMAIN (-d) must be a host name or an "
+			"address literal of at most 253 octets, not '%s'\n",
+			program, s->domain);
+		return false;
+	}
 	if (strcmp(s->log_target, "auto") && strcmp(s->log_target, "stderr") &&
 	    strcmp(s->log_target, "syslog")) {
 		fprintf(stderr, "%s: MAIL_LOG (-l) must be auto, stderr or "

@@ -152,19 +152,28 @@ static enum store_result append_locked(const char *user, const char *path,
 	return ok ? STORE_OK : STORE_FAILED;
 }
 
+bool store_has_directory(const char *user)
+{
+	char dir[LOCK_PATH_MAX];
+	struct stat st;
+	if (!store_path(dir, user, ""))
+		return false;
+	if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+		return true;
+	log_msg(LOG_ERR, "no mailbox directory %s for user %s", dir, user);
+	return false;
+}
+
 enum store_result store_append(const char *user, const char *prefix,
 			       size_t prefix_len, int spool_fd, off_t spool_len,
 			       const struct store_locking *locking)
 {
-	char dir[LOCK_PATH_MAX], path[LOCK_PATH_MAX], lock[LOCK_PATH_MAX];
-	struct stat st;
-	if (!store_path(dir, user, "") || !store_path(path, user, STORE_MAILBOX) ||
+	char path[LOCK_PATH_MAX], lock[LOCK_PATH_MAX];
+	if (!store_path(path, user, STORE_MAILBOX) ||
 	    !store_path(lock, user, STORE_WRITE_LOCK))
 		return STORE_FAILED;
-	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		log_msg(LOG_ERR, "no mailbox directory %s for user %s", dir, user);
+	if (!store_has_directory(user))
 		return STORE_NO_MAILBOX;
-	}
 	switch (lock_take(lock, locking->wait_ms, locking->stale_seconds)) {
 	case LOCK_TAKEN:
 		break;

@@ -25,6 +25,10 @@ struct store_locking {
  * is not a valid user name. */
 bool store_path(char buf[LOCK_PATH_MAX], const char *user, const char *file);
 
+/* Does USERS/<user>/ exist?  The administrator makes it; the store
+ * never does.  Logs when it is missing. */
+bool store_has_directory(const char *user);
+
 /* Offset just past the last complete message (its "." line) in the open
  * mailbox fd of the given size, -1 on a read error; bytes after it are a
  * torn tail. */

@@ -7,6 +7,7 @@
 
 #include "log.h"
 #include "smtp.h"
+#include "store.h"
 
 struct command {
 	const char *verb;       /* matched case-insensitively; NULL: unknown */
@@ -138,6 +139,10 @@ static bool take_client_name(struct session *s, const char *args)
 	size_t n = strcspn(args, " ");
 	if (n == 0)
 		return false;
+	/* It goes into the Received: line: no control characters. */
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)args[i] <= ' ' || args[i] == 0x7f)
+			return false;
 	if (n > SMTP_PATH_MAX)
 		n = SMTP_PATH_MAX;
 	memcpy(s->helo, args, n);
@@ -277,6 +282,12 @@ static void add_recipient(struct session *s, const char *address)
 		return;
 	case USERS_FILE_ERROR:
 		reply(s, REPLY_LOCAL_ERROR);
+		return;
+	}
+	/* A user without a mailbox directory: temporary, for this recipient
+	 * alone, rather than a 451 for the whole message at DATA. */
+	if (!store_has_directory(user)) {
+		reply(s, REPLY_MAILBOX_UNAVAILABLE);
 		return;
 	}
 	if (s->n_rcpt == s->rcpt_capacity) {

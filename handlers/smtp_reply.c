@@ -35,6 +35,7 @@ static const struct reply_text replies[REPLY_COUNT] = {
 	[REPLY_NEED_MAIL]       = { 503, "5.5.1", "Need MAIL before RCPT" },
 	[REPLY_NEED_RCPT]       = { 503, "5.5.1", "Need RCPT before DATA" },
 	[REPLY_NO_SUCH_USER]    = { 550, "5.1.1", "No such user" },
+	[REPLY_MAILBOX_UNAVAILABLE] = { 450, "4.2.1", "Mailbox unavailable, try again later" },
 	[REPLY_TOO_MANY_RCPT]   = { 452, "4.5.3", "Too many recipients" },
 	[REPLY_TOO_BIG]         = { 552, "5.3.4", "Message size exceeds fixed maximum message size" },
 	[REPLY_MAILBOX_BUSY]    = { 451, "4.2.0", "Mailbox busy, try again later" },

@@ -216,10 +216,13 @@ deliver_to() { # deliver_to USER BODY-LINE
 	not grep -q $'^250 OK\r$' "$BATS_TEST_TMPDIR/out"
 }
 
-@test "store: a user without a mailbox directory gets 451, logged" {
+@test "store: a user without a mailbox directory gets 450 at RCPT, logged, others still get the message" {
 	rm -r "$ROOT/USERS/bob"
-	run deliver_to bob 'nowhere'
-	[[ "$output" == *"451 Local error"* ]]
+	run bash -c "printf 'HELO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<bob@x>\r\nRCPT TO:<alice@x>\r\nDATA\r\nSubject: s\r\n\r\nb\r\n.\r\nQUIT\r\n' | '$BIN/smtp-handler' 2>>'$BATS_TEST_TMPDIR/log'"
+	[[ "$output" == *"450 Mailbox unavailable"* ]]
+	[[ "$output" == *"250 OK Message accepted"* ]]
+	[ "$(count_messages alice)" = 1 ]
+	[ ! -e "$ROOT/USERS/bob" ]
 	grep -q 'no mailbox directory' "$BATS_TEST_TMPDIR/log"
 }
 
@@ -262,4 +265,9 @@ deliver_to() { # deliver_to USER BODY-LINE
 	run deliver_to alice 'through the hard link'
 	[[ "$output" == *"451 "* ]]
 	[ "$(cat "$BATS_TEST_TMPDIR/target")" = precious ]
+}
+
+@test "hostile: a HELO name with control characters is refused, never stored" {
+	run bash -c "printf 'HELO a\\rb\\r\\nEHLO x\\x01y\\r\\nQUIT\\r\\n' | '$BIN/smtp-handler' 2>/dev/null"
+	[ "$(printf '%s\n' "$output" | grep -c '^501 ')" = 2 ]
 }
