@@ -1,38 +1,10 @@
-/* smtp-handler: speaks one SMTP session on stdin/stdout and exits.
- * Concurrency comes from whatever starts it (inetd, xinetd, systemd socket
- * activation, socat, tcpspawn). */
-#include <signal.h>
+/* smtp-handler: settings, then one SMTP session on stdin/stdout.
+ * main() and the signals are in smtp_main.c. */
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
-#include "lock.h"
 #include "log.h"
 #include "proxy.h"
 #include "smtp.h"
-
-static void on_signal(int sig)
-{
-	/* A delivery cut short leaves a torn tail that the next delivery
-	 * cuts off; the lock must not outlive us. */
-	lock_release_all();
-	_exit(128 + sig);
-}
-
-static void handle_signals(void)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	/* Over a file-size limit (ulimit -f) write() must fail with EFBIG,
-	 * so the sender gets a 4xx, rather than the signal killing us. */
-	signal(SIGXFSZ, SIG_IGN);
-}
 
 static void run_session(struct session *s)
 {
@@ -65,27 +37,26 @@ static void run_session(struct session *s)
 	writer_flush(&s->out);
 }
 
-int main(int argc, char **argv)
+int smtp_handler(struct session *s, int argc, char **argv)
 {
 	static struct settings cfg;
-	static struct session s;
 	if (!config_load(&cfg, argc, argv, "smtp-handler", 300))
 		return 2;
-	handle_signals();
-	s.cfg = &cfg;
-	s.state = STATE_START;
-	writer_init(&s.out, 1);
-	reader_init(&s.in, 0, (int)cfg.timeout * 1000, &s.out);
+	s->cfg = &cfg;
+	s->state = STATE_START;
+	writer_init(&s->out, 1);
+	reader_init(&s->in, 0, (int)cfg.timeout * 1000, &s->out);
 	if (!config_apply(&cfg, "smtp-handler")) {
-		reply(&s, REPLY_UNAVAILABLE, cfg.domain);
-		writer_flush(&s.out);
+		reply(s, REPLY_UNAVAILABLE, cfg.domain);
+		writer_flush(&s->out);
 		return 1;
 	}
 	/* Behind a load balancer: the client's address, before the greeting. */
-	if (!proxy_accept(&s.in, cfg.proxy_from))
+	if (!proxy_accept(&s->in, cfg.proxy_from))
 		return 1;
 	log_msg(LOG_INFO, "session from %s", log_peer());
-	run_session(&s);
-	free(s.rcpt);
+	run_session(s);
+	free(s->rcpt);
+	s->rcpt = NULL;
 	return 0;
 }

@@ -64,6 +64,10 @@ void smtp_dispatch(struct session *s, char *line, size_t len);
 void smtp_send_ehlo(struct session *s, const char *client_name);
 void smtp_send_help(struct session *s);
 
+/* The handler: settings from the environment and argv, then one session
+ * on fd 0 and fd 1, into s (zeroed).  Returns the exit status. */
+int smtp_handler(struct session *s, int argc, char **argv);
+
 /* DATA: receive the message and deliver it; sends the final reply. */
 void smtp_data(struct session *s);
 void session_reset_transaction(struct session *s);
