@@ -1,9 +1,6 @@
-/* pop3-handler: main, signals and the command loop.  See pop3.h. */
+/* pop3-handler: settings and the command loop.  See pop3.h. */
 #include "pop3.h"
 
-#include <signal.h>
-#include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "lock.h"
@@ -18,31 +15,6 @@ _Noreturn void pop3_abort(int status)
 	maildrop_update_abandon();
 	lock_release_all();
 	_exit(status);
-}
-
-/* A signal ends the session like a dropped connection: locks released,
- * nothing deleted. */
-static void on_signal(int sig)
-{
-	(void)sig;
-	pop3_abort(1);
-}
-
-static void install_signals(void)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGALRM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	/* Over a file-size limit (ulimit -f) the rewrite must fail with
-	 * EFBIG and QUIT answer -ERR, rather than the signal killing us. */
-	sigaction(SIGXFSZ, &sa, NULL);
 }
 
 /* Send a last reply and end the session without UPDATE. */
@@ -91,13 +63,9 @@ static void command_loop(struct pop3_session *s)
 	}
 }
 
-int main(int argc, char **argv)
+int pop3_handler(struct pop3_session *s, int argc, char **argv)
 {
-	static struct pop3_session session;
 	static struct settings settings;
-	struct pop3_session *s = &session;
-
-	install_signals();
 	if (!config_load(&settings, argc, argv, "pop3-handler",
 			 POP3_DEFAULT_TIMEOUT))
 		return 1;

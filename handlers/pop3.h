@@ -1,6 +1,7 @@
 /* pop3-handler: one POP3 session (RFC 1939, RFC 2449 CAPA) on stdin/stdout.
  *
- *   pop3.c           main: settings, signals, the command loop
+ *   pop3_main.c      main and the signals
+ *   pop3.c           settings and the command loop
  *   pop3_commands.c  the command table, CAPA, and each command's handler
  *   pop3_replies.c   every reply text
  *   pop3_retrieve.c  RETR and TOP: streaming a stored message
@@ -99,6 +100,11 @@ bool reply_is_client_error(enum pop3_reply r);
 /* RETR and TOP: stream message i (0-based); body_lines < 0: all of it.
  * False if reading the mailbox failed (the reply is then cut short). */
 bool pop3_send_message(struct pop3_session *s, size_t i, long long body_lines);
+
+/* The handler: settings from the environment and argv, then one session
+ * on fd 0 and fd 1, into s (zeroed).  Returns the exit status, or leaves
+ * through pop3_abort(). */
+int pop3_handler(struct pop3_session *s, int argc, char **argv);
 
 /* Leave the session at once, releasing its locks, without UPDATE. */
 _Noreturn void pop3_abort(int status);
