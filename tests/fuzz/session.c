@@ -1,0 +1,170 @@
+/* session: the mail root, stdin/stdout plumbing and leak checks that the
+ * SMTP and POP3 session harnesses share. */
+#include "fuzz.h"
+
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lineio.h"
+#include "lock.h"
+
+const char *const fuzz_users[] = { "alice", "bob", "carol", NULL };
+
+static const char users_file[] =
+	"# fuzz users\n"
+	"alice      pwalice\n"
+	"bob        pwbob\n"
+	"carol      $6$saltsalt$TVLlQcbpFVof5W3Yz4DTP6gRstiNuHwwTt6GLc1E5n0U0"
+	"aDehy0S5knV8wiOQSpT0Y77vwPZN.Pq.H91p5hVO1\n";
+
+static char root[PATH_MAX];
+static int home_fd = -1;        /* the harness's own working directory */
+static int first_free_fd;       /* lowest free descriptor when a session began */
+
+void fuzz_fail(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("FUZZ CHECK FAILED: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	abort();
+}
+
+int fuzz_memory_file(const void *data, size_t size)
+{
+	int fd = memfd_create("fuzz", MFD_CLOEXEC);
+	if (fd < 0 || !write_all(fd, data, size) || lseek(fd, 0, SEEK_SET) != 0)
+		fuzz_fail("cannot make a memory file");
+	return fd;
+}
+
+char *fuzz_read_all(int fd, size_t *size)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		fuzz_fail("fstat");
+	char *buf = malloc((size_t)st.st_size + 1);
+	if (!buf || pread(fd, buf, (size_t)st.st_size, 0) != st.st_size)
+		fuzz_fail("cannot read back a file");
+	buf[st.st_size] = '\0';
+	*size = (size_t)st.st_size;
+	return buf;
+}
+
+const char *fuzz_user_file(const char *user, const char *file)
+{
+	static char path[PATH_MAX + 100];
+	snprintf(path, sizeof path, "%s/USERS/%s/%s", root, user, file);
+	return path;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type,
+			struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (type == FTW_DP)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0;
+}
+
+static void remove_root(void)
+{
+	if (root[0])
+		nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void make_root(void)
+{
+	const char *base = getenv("FUZZ_TMPDIR");
+	if (!base)
+		base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+	snprintf(root, sizeof root, "%s/mailfuzz.XXXXXX", base);
+	if (!mkdtemp(root))
+		fuzz_fail("cannot create a mail root under %s", base);
+	atexit(remove_root);
+	char path[PATH_MAX + 100];
+	snprintf(path, sizeof path, "%s/USERS", root);
+	if (mkdir(path, 0700) < 0)
+		fuzz_fail("mkdir %s", path);
+	for (const char *const *u = fuzz_users; *u; u++) {
+		snprintf(path, sizeof path, "%s/USERS/%s", root, *u);
+		if (mkdir(path, 0700) < 0)
+			fuzz_fail("mkdir %s", path);
+	}
+	snprintf(path, sizeof path, "%s/userinfo.txt", root);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || !write_all(fd, users_file, sizeof users_file - 1))
+		fuzz_fail("cannot write %s", path);
+	close(fd);
+}
+
+void fuzz_root_init(void)
+{
+	if (root[0])
+		return;
+	make_root();
+	home_fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (home_fd < 0)
+		fuzz_fail("cannot open the working directory");
+	/* Small limits, so fuzzing reaches the 552 and 452 paths; no delays. */
+	setenv("MAIL_ROOT", root, 1);
+	setenv("MAIL_DOMAIN", "fuzz.example", 1);
+	setenv("MAIL_MAX_SIZE", "4096", 1);
+	setenv("MAIL_MAX_RCPT", "4", 1);
+	setenv("MAIL_TIMEOUT", "5", 1);
+	setenv("MAIL_AUTH_DELAY", "0", 1);
+	setenv("MAIL_LOCK_WAIT", "0", 1);
+	setenv("MAIL_MAX_ERRORS", "20", 1);
+	setenv("MAIL_LOG", "stderr", 0);
+	unsetenv("MAIL_USER");
+	unsetenv("TCPREMOTEIP");
+}
+
+void fuzz_session_begin(const uint8_t *input, size_t size)
+{
+	int in = fuzz_memory_file(input, size);
+	int out = memfd_create("fuzz-out", MFD_CLOEXEC);
+	if (out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0)
+		fuzz_fail("cannot set up fd 0 and 1");
+	close(in);
+	close(out);
+	first_free_fd = dup(0);
+	close(first_free_fd);
+}
+
+char *fuzz_session_end(size_t *output_size)
+{
+	/* Locks are relative to the mail root: release them while in it. */
+	lock_release_all();
+	if (fchdir(home_fd) < 0)
+		fuzz_fail("cannot return to the working directory");
+	int probe = dup(0);
+	if (probe != first_free_fd)
+		fuzz_fail("the session leaked a file descriptor (%d free "
+			  "before, %d after)", first_free_fd, probe);
+	close(probe);
+	return fuzz_read_all(1, output_size);
+}
+
+bool fuzz_all_crlf(const char *text, size_t len)
+{
+	if (len > 0 && text[len - 1] != '\n')
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (text[i] == '\n' && (i == 0 || text[i - 1] != '\r'))
+			return false;
+	return true;
+}
