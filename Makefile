@@ -3,6 +3,9 @@
 #   make check    build, run every test, then again under ASan+UBSan
 #   make run      start SMTP (2525) and POP3 (1110) on this repository's store
 #   make bench    run the benchmarks
+#   make fuzz     build the libFuzzer harnesses (clang) and run each for
+#                 FUZZ_SECONDS (default 60); make -j2 fuzz runs two at once
+#   make check-valgrind  the golden transcripts under valgrind memcheck
 #   make install  install under $(DESTDIR)$(PREFIX) (default /usr/local);
 #                 make uninstall removes exactly those files
 
@@ -17,6 +20,11 @@ B   ?= build
 BIN ?= .
 ifeq ($(SAN),1)
   STRICT += $(SANITIZE)
+  LDFLAGS += $(SANITIZE)
+endif
+# The libFuzzer build (make fuzz): every object instrumented for coverage.
+ifeq ($(FUZZER),1)
+  STRICT += $(SANITIZE) -fsanitize=fuzzer-no-link
   LDFLAGS += $(SANITIZE)
 endif
 
@@ -54,12 +62,55 @@ $(BIN)/mail-client: $(call obj,$(CLIENT_SRC)) $(LIBCOMMON)
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 
+# Fuzz harnesses (tests/fuzz/README): each links the handler's objects but
+# its main, or just libcommon, and is built two ways: $(B)/fuzz/H-replay
+# (plain main replaying the corpus, for make check) and, in the libFuzzer
+# build, build/libfuzzer/fuzz/H-fuzzer.
+FUZZ_HARNESSES := smtp pop3 mailbox_index users
+FUZZ_SECONDS   ?= 60
+FUZZ_CC        ?= clang
+fuzz_src_smtp          := $(filter-out %_main.c,$(SMTP_SRC)) tests/fuzz/session.c
+fuzz_src_pop3          := $(filter-out %_main.c,$(POP3_SRC)) tests/fuzz/session.c
+fuzz_src_mailbox_index := tests/fuzz/session.c
+fuzz_src_users         := tests/fuzz/session.c
+# pop3-handler ends sessions with _exit(); the harness catches it.
+fuzz_libs_pop3         := -lcrypt -Wl,--wrap=_exit
+$(B)/tests/fuzz/%.o: STRICT += -Ihandlers
+
+define fuzz_harness
+$(B)/fuzz/$(1)-replay: $(call obj,tests/fuzz/fuzz_$(1).c tests/fuzz/replay.c $(fuzz_src_$(1))) $(LIBCOMMON)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $(fuzz_libs_$(1))
+$(B)/fuzz/$(1)-fuzzer: $(call obj,tests/fuzz/fuzz_$(1).c $(fuzz_src_$(1))) $(LIBCOMMON)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS) -fsanitize=fuzzer -o $$@ $$^ $(fuzz_libs_$(1))
+fuzz-$(1): fuzz-build
+	tests/fuzz/run.sh $(1) $$(FUZZ_SECONDS)
+endef
+$(foreach h,$(FUZZ_HARNESSES),$(eval $(call fuzz_harness,$(h))))
+
+# Replay drivers are test programs, not part of all (nor of install).
+fuzz-replay: $(foreach h,$(FUZZ_HARNESSES),$(B)/fuzz/$(h)-replay)
+
+fuzz-build:
+	$(MAKE) --no-print-directory B=build/libfuzzer CC=$(FUZZ_CC) FUZZER=1 \
+		$(foreach h,$(FUZZ_HARNESSES),build/libfuzzer/fuzz/$(h)-fuzzer)
+
+fuzz: $(foreach h,$(FUZZ_HARNESSES),fuzz-$(h))
+
 # The test suite runs twice: plain, then under ASan+UBSan (SANITIZED=1
 # tells tests that measure memory to skip, RSS means nothing there).
-check: all
-	tests/run-tests.sh .
-	$(MAKE) --no-print-directory B=build/san BIN=build/san SAN=1 all
-	SANITIZED=1 tests/run-tests.sh build/san
+# FUZZ_BIN tells tests/fuzz-replay.bats where that pass's replay drivers are.
+check: all fuzz-replay
+	FUZZ_BIN=$(CURDIR)/$(B)/fuzz tests/run-tests.sh .
+	$(MAKE) --no-print-directory B=build/san BIN=build/san SAN=1 all fuzz-replay
+	SANITIZED=1 FUZZ_BIN=$(CURDIR)/build/san/fuzz tests/run-tests.sh build/san
+
+# Valgrind memcheck over every golden transcript of both handlers and over
+# the fuzz corpus through the replay drivers: no error, no definite or
+# indirect leak.
+check-valgrind: all fuzz-replay
+	tests/valgrind-golden.sh .
 
 SMTP_PORT ?= 2525
 POP3_PORT ?= 1110
@@ -108,4 +159,5 @@ uninstall:
 	-rmdir $(addprefix $(DESTDIR)$(DOCDIR)/,$(filter-out conf/,$(sort $(dir $(CONF))))) \
 	       $(DESTDIR)$(DOCDIR)/conf $(DESTDIR)$(DOCDIR) $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
 
-.PHONY: all check run bench clean install uninstall
+.PHONY: all check check-valgrind run bench clean install uninstall \
+	fuzz fuzz-build fuzz-replay $(foreach h,$(FUZZ_HARNESSES),fuzz-$(h))
