@@ -16,7 +16,9 @@
  * every line of it ends in CR LF; no lock or temporary file is left; a
  * session that did not end with a successful QUIT left both mailboxes
  * byte for byte as they were; after a successful QUIT each mailbox holds
- * a subsequence of its messages (UPDATE only ever removes). */
+ * a subsequence of its messages (UPDATE only ever removes); each RETR's
+ * "+OK N octets" is what the client then receives: N octets once the
+ * dot-stuffing is undone, CR LF line ends included. */
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdio.h>
@@ -142,6 +144,61 @@ static void check_user(const char *user, const uint8_t *box, size_t box_len,
 	free(now);
 }
 
+/* Does this reply line start a multi-line response (RFC 1939, 2449)?
+ * *octets: the size a RETR announces, else -1. */
+static bool multi_line(const char *line, size_t len, long long *octets)
+{
+	static const char *const fixed[] = {
+		"+OK unique-id listing follows\r\n",
+		"+OK capability list follows\r\n",
+		"+OK top of message follows\r\n",
+	};
+	char text[100], rest[100];
+	unsigned long long n;
+	*octets = -1;
+	if (len >= sizeof text)
+		return false;
+	memcpy(text, line, len);
+	text[len] = '\0';
+	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+		if (strcmp(text, fixed[i]) == 0)
+			return true;
+	if (sscanf(text, "+OK %llu %99[^\r]", &n, rest) != 2)
+		return false;
+	if (strcmp(rest, "octets") == 0) {
+		*octets = (long long)n;
+		return true;
+	}
+	return strncmp(rest, "messages (", 10) == 0;    /* LIST */
+}
+
+static void check_retr_sizes(const char *out, size_t len)
+{
+	const char *p = out, *end = out + len, *lf;
+	while ((lf = memchr(p, '\n', (size_t)(end - p)))) {
+		long long octets;
+		bool multi = multi_line(p, (size_t)(lf + 1 - p), &octets);
+		p = lf + 1;
+		if (!multi)
+			continue;
+		unsigned long long got = 0;
+		for (;;) {
+			if (!(lf = memchr(p, '\n', (size_t)(end - p))))
+				return;         /* the session was cut short */
+			size_t n = (size_t)(lf + 1 - p);
+			bool last = n == 3 && p[0] == '.';
+			got += n - (p[0] == '.');
+			p = lf + 1;
+			if (last)
+				break;
+		}
+		got -= 2;               /* the "." line */
+		if (octets >= 0 && got != (unsigned long long)octets)
+			fuzz_fail("RETR announced %lld octets, sent %llu", octets,
+				  got);
+	}
+}
+
 /* One session, however it ends; then what the process exit does for
  * the real handler. */
 static void run_session(void)
@@ -179,6 +236,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_fail("no greeting first");
 	if (!fuzz_all_crlf(out, len))
 		fuzz_fail("a line of the output does not end with CR LF");
+	check_retr_sizes(out, len);
 	/* QUIT, when it succeeds, sends the last line of the session. */
 	static const char bye[] = "\r\n+OK Thanks for using POP3 server\r\n";
 	bool updated = len >= sizeof bye - 1 &&
