@@ -56,10 +56,10 @@ static enum users_result expected(const char *text, size_t len,
 		const char *lf = memchr(text + at, '\n', len - at);
 		size_t line_len = lf ? (size_t)(lf - (text + at)) : len - at;
 		size_t next = at + line_len + 1;
-		/* The reader's limit: a line of 1024 octets plus CR LF; the
-		 * last line, without LF, may have one octet more. */
-		size_t limit = LINE_LIMIT + (lf ? (line_len > 0 &&
-				text[at + line_len - 1] == '\r') : 1);
+		/* The reader's limit: 1024 octets before the CR LF or LF,
+		 * or before the end of the file. */
+		size_t limit = LINE_LIMIT + (lf && line_len > 0 &&
+					     text[at + line_len - 1] == '\r');
 		const char *n, *p;
 		size_t nl, pl;
 		if (line_len <= limit &&
