@@ -97,7 +97,7 @@ free_port() {
 
 # Wait until something accepts on 127.0.0.1:$1.
 wait_port() {
-	for _ in $(seq 100); do
+	for _ in $(seq 300); do   # up to 15 s: a loaded machine starts slowly
 		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
 		sleep 0.05
 	done
