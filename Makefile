@@ -18,9 +18,13 @@ SANITIZE = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fram
 # B: where objects go; BIN: where programs go.  The sanitizer pass sets both.
 B   ?= build
 BIN ?= .
+# Handlers are exec'd once per session: linked statically they start
+# faster and smaller (tests/bench/RESULTS.md).  Sanitizers need dynamic.
+HANDLER_LDFLAGS ?= -static
 ifeq ($(SAN),1)
   STRICT += $(SANITIZE)
   LDFLAGS += $(SANITIZE)
+  HANDLER_LDFLAGS :=
 endif
 # The libFuzzer build (make fuzz): every object instrumented for coverage.
 ifeq ($(FUZZER),1)
@@ -52,9 +56,9 @@ $(LIBCOMMON): $(call obj,$(COMMON_SRC))
 	$(AR) rcs $@ $^
 
 $(BIN)/smtp-handler: $(call obj,$(SMTP_SRC)) $(LIBCOMMON)
-	$(CC) $(LDFLAGS) -o $@ $^
+	$(CC) $(LDFLAGS) $(HANDLER_LDFLAGS) -o $@ $^
 $(BIN)/pop3-handler: $(call obj,$(POP3_SRC)) $(LIBCOMMON)
-	$(CC) $(LDFLAGS) -o $@ $^ -lcrypt
+	$(CC) $(LDFLAGS) $(HANDLER_LDFLAGS) -o $@ $^ -lcrypt
 $(BIN)/tcpspawn: $(call obj,$(TCPSPAWN_SRC)) $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^
 $(BIN)/mail-client: $(call obj,$(CLIENT_SRC)) $(LIBCOMMON)
