@@ -412,12 +412,18 @@ static const struct command *find_command(const char *verb)
 	return c;
 }
 
-/* Keep pop3.lock younger than the stale age during a long session. */
+/* Keep pop3.lock younger than the stale age during a long session.  The
+ * first call in TRANSACTION comes right after PASS made the lock: it only
+ * starts the clock (touching a file just created is a wasted inode write). */
 static void keep_lock_fresh(struct pop3_session *s)
 {
 	static time_t last;
 	time_t now = time(NULL);
-	if (s->state == STATE_TRANSACTION && now - last >= LOCK_TOUCH_EVERY) {
+	if (s->state != STATE_TRANSACTION)
+		return;
+	if (last == 0) {
+		last = now;
+	} else if (now - last >= LOCK_TOUCH_EVERY) {
 		lock_touch(s->maildrop_lock);
 		last = now;
 	}
