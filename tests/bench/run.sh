@@ -443,6 +443,12 @@ git diff --quiet HEAD 2>/dev/null || commit="$commit (with uncommitted changes)"
 	echo "- commit: $commit"
 	echo "- runs: $RUNS per figure, interleaved; the build \`make\` ships: $SHIPPED"
 	echo
+	echo "Each ratio is the median (and range) over the runs of two figures taken"
+	echo "back to back; the floor column is the floor's median.  Rows \"vs floor +"
+	echo "...\" hold a handler against its floor plus work the design requires"
+	echo "and the floor does not do.  Peak RSS includes the moment between"
+	echo "tcpspawn's fork and the exec (the floor handler's row is that baseline)."
+	echo
 	table
 } > "$WORK/RESULTS.md"
 cp "$WORK/RESULTS.md" tests/bench/RESULTS.md
