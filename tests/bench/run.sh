@@ -213,8 +213,11 @@ deliveries() {
 	measure "deliver.c$c.r$boxes.k$k" rate deliver \
 		-p "$(port smtp)" -c $c -n $DELIVERIES -k $k -r $boxes
 }
-fsync_floor() { measure fsync.floor rate fsync "$FLOOR_FILE" $DELIVERIES "$STORED"; }
-fsync_lock_floor() {
+# The plain loop, and the same loop making and removing the lock file the
+# design requires around each append (its creation is journaled metadata
+# that the fsync must commit too).
+fsync_floor() {
+	measure fsync.floor rate fsync "$FLOOR_FILE" $DELIVERIES "$STORED"
 	measure fsync.lock rate fsync "$FLOOR_FILE" $DELIVERIES "$STORED" \
 		"$ROOT/USERS/w0/my_mailbox.txt.lock"
 }
@@ -224,17 +227,20 @@ connection_floor() {
 		-P smtp -n $DELIVERIES
 }
 for run in $(seq "$RUNS"); do
-	side_by_side $run fsync_lock_floor fsync_floor
-	ratio fsync.lock fsync.lock fsync.floor
 	for c in 1 8; do
 		for k in 1 20; do
 			for boxes in 1 50; do
 				side_by_side $run deliveries fsync_floor
+				ratio fsync.lock fsync.lock fsync.floor
 				ratio "deliver.c$c.r$boxes.k$k" \
 					"deliver.c$c.r$boxes.k$k" fsync.floor
+				if [ $c = 1 ] && [ $k = 20 ]; then
+					ratio "deliver.lock.r$boxes" \
+						"deliver.c1.r$boxes.k20" fsync.lock
+				fi
 				if [ $c = 1 ] && [ $k = 1 ]; then
 					connection_floor
-					serial "deliver.floor1.r$boxes" fsync.floor connect.floor
+					serial "deliver.floor1.r$boxes" fsync.lock connect.floor
 					ratio "deliver.floor1.r$boxes" \
 						"deliver.c1.r$boxes.k1" "deliver.floor1.r$boxes"
 				fi
@@ -414,10 +420,16 @@ table() {
 					"deliver.c$c.r$boxes.k$k" "msgs/s" fsync.floor "fsync" \
 					"deliver.c$c.r$boxes.k$k" ge 0.7
 				if [ $c = 1 ] && [ $k = 1 ]; then
-					row "2. delivery C=1, 1 per connection, $boxes mailbox$([ $boxes = 1 ] || echo es), vs fsync + floor session" \
+					row "2. delivery C=1, 1 per connection, $boxes mailbox$([ $boxes = 1 ] || echo es), vs fsync + lock file + floor session" \
 						"deliver.c1.r$boxes.k1" "msgs/s" \
-						"deliver.floor1.r$boxes" "fsync + session" \
+						"deliver.floor1.r$boxes" "fsync+lock+session" \
 						"deliver.floor1.r$boxes" ge 0.7
+				fi
+				if [ $c = 1 ] && [ $k = 20 ]; then
+					row "2. delivery C=1, 20 per connection, $boxes mailbox$([ $boxes = 1 ] || echo es), vs fsync + lock file" \
+						"deliver.c1.r$boxes.k20" "msgs/s" \
+						fsync.lock "fsync + lock" \
+						"deliver.lock.r$boxes" ge 0.7
 				fi
 			done
 			row "2. delivery C=$c, $k per connection: 50 mailboxes vs 1" \
