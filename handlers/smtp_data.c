@@ -5,6 +5,7 @@
  * the message's size).  Most mail fits: no temporary inode is created and
  * dropped per message, which every delivery's fsync had to commit too. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -226,6 +227,14 @@ static bool out_of_space(int error)
 
 void smtp_data(struct session *s)
 {
+	/* The spool starts in memory; if its file could never be created
+	 * (a read-only or unwritable mail root), say so now, as creating it
+	 * here used to, not after the client has sent the whole message. */
+	if (faccessat(AT_FDCWD, ".", W_OK, AT_EACCESS) != 0) {
+		log_msg(LOG_ERR, "cannot create spool file: %s", strerror(errno));
+		reply(s, out_of_space(errno) ? REPLY_NO_SPACE : REPLY_LOCAL_ERROR);
+		return;
+	}
 	struct receipt *m = calloc(1, sizeof *m);
 	if (!m) {
 		reply(s, REPLY_LOCAL_ERROR);
