@@ -184,7 +184,7 @@ static bool drop_privileges(const char *name)
 	uid_t uid;
 	gid_t gid;
 	if (!local_account(name, &uid, &gid)) {
-		log_msg(LOG_ERR, "no such user in /etc/passwd to run as: %s",
+		log_msg(LOG_ERR, "no such user to run as: %s (not in /etc/passwd)",
 			name);
 		return false;
 	}

@@ -11,7 +11,7 @@ setup() { make_mailroot; }
 	for prog in smtp-handler pop3-handler; do
 		run "$BIN/$prog" -u no-such-user-here < /dev/null
 		[ "$status" -eq 1 ]
-		[[ "$output" == *"no such user in /etc/passwd to run as: no-such-user-here"* ]]
+		[[ "$output" == *"no such user to run as: no-such-user-here (not in /etc/passwd)"* ]]
 	done
 }
 
