@@ -7,7 +7,7 @@
 
 #include "pop3.h"
 
-#define CHUNK 32768
+#define CHUNK POP3_READ_WINDOW
 
 /* Where TOP is in the message. */
 struct top_state {
@@ -48,35 +48,30 @@ static size_t convert(const char *in, size_t len, char *out,
 	return (size_t)(o - out);
 }
 
-/* The last CHUNK of the maildrop read, kept for the next message: RETR of
- * consecutive small messages then costs one pread per CHUNK, not one per
- * message.  The snapshot's bytes never change while the session holds the
- * maildrop lock, so the window never goes stale. */
-static struct {
-	char bytes[CHUNK];
-	off_t at;
-	size_t len;
-} window = { .at = -1 };
-
 /* Point *data at up to CHUNK bytes of the maildrop from offset at (but not
- * past end); the number of bytes, 0 on a read error or a short file. */
-static size_t read_at(int fd, off_t at, off_t end, const char **data)
+ * past end); the number of bytes, 0 on a read error or a short file.  The
+ * session's read window keeps the last CHUNK read, so RETR of consecutive
+ * small messages costs one pread per CHUNK, not one per message.  The
+ * snapshot's bytes never change while the session holds the maildrop
+ * lock, so the window never goes stale. */
+static size_t read_at(struct pop3_session *s, off_t at, off_t end,
+		      const char **data)
 {
-	if (window.at < 0 || at < window.at ||
-	    at >= window.at + (off_t)window.len) {
+	struct read_window *w = &s->window;
+	if (w->len == 0 || at < w->at || at >= w->at + (off_t)w->len) {
 		ssize_t got;
 		do
-			got = pread(fd, window.bytes, CHUNK, at);
+			got = pread(s->mailbox_fd, w->bytes, CHUNK, at);
 		while (got < 0 && errno == EINTR);
-		window.at = at;
-		window.len = got > 0 ? (size_t)got : 0;
+		w->at = at;
+		w->len = got > 0 ? (size_t)got : 0;
 		if (got <= 0)
 			return 0;
 	}
-	size_t skip = (size_t)(at - window.at), len = window.len - skip;
+	size_t skip = (size_t)(at - w->at), len = w->len - skip;
 	if ((off_t)len > end - at)
 		len = (size_t)(end - at);
-	*data = window.bytes + skip;
+	*data = w->bytes + skip;
 	return len;
 }
 
@@ -93,7 +88,7 @@ bool pop3_send_message(struct pop3_session *s, size_t i, long long body_lines)
 	 * waiting for the client's delayed ACK (40 ms per RETR). */
 	while (at < end && !done && !s->out.failed) {
 		const char *in;
-		size_t got = read_at(s->mailbox_fd, at, end, &in);
+		size_t got = read_at(s, at, end, &in);
 		if (got == 0)
 			return false;
 		at += (off_t)got;
