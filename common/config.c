@@ -157,20 +157,43 @@ bool config_load(struct settings *s, int argc, char **argv,
 	return true;
 }
 
+/* The account to run as is a local system account: read /etc/passwd
+ * directly instead of asking NSS (getpwnam).  The handlers are linked
+ * statically, and a static binary cannot load NSS modules safely: asked
+ * for a name that "files" lacks, glibc then dlopens the next source
+ * (e.g. systemd) and the process crashes. */
+static bool local_account(const char *name, uid_t *uid, gid_t *gid)
+{
+	FILE *f = fopen("/etc/passwd", "re");
+	struct passwd *pw;
+	bool found = false;
+	while (f && !found && (pw = fgetpwent(f)) != NULL) {
+		if (strcmp(pw->pw_name, name) == 0) {
+			*uid = pw->pw_uid;
+			*gid = pw->pw_gid;
+			found = true;
+		}
+	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
 static bool drop_privileges(const char *name)
 {
-	struct passwd *pw = getpwnam(name);
-	if (!pw) {
-		log_msg(LOG_ERR, "no such user to run as: %s", name);
+	uid_t uid;
+	gid_t gid;
+	if (!local_account(name, &uid, &gid)) {
+		log_msg(LOG_ERR, "no such user to run as: %s (not in /etc/passwd)",
+			name);
 		return false;
 	}
 	/* Already that user (a unit with User= and MAIL_USER both set):
 	 * nothing to drop, and setgroups() would fail unprivileged. */
-	if (getuid() == pw->pw_uid && geteuid() == pw->pw_uid &&
-	    getgid() == pw->pw_gid && getegid() == pw->pw_gid)
+	if (getuid() == uid && geteuid() == uid && getgid() == gid &&
+	    getegid() == gid)
 		return true;
-	if (setgroups(1, &pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
-	    setuid(pw->pw_uid) < 0) {
+	if (setgroups(1, &gid) < 0 || setgid(gid) < 0 || setuid(uid) < 0) {
 		log_msg(LOG_ERR, "cannot switch to user %s: %s", name,
 			strerror(errno));
 		return false;

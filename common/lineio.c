@@ -2,10 +2,13 @@
 #include "lineio.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -161,6 +164,12 @@ void writer_init(struct writer *w, int fd)
 	w->fd = fd;
 	w->failed = false;
 	w->len = 0;
+}
+
+void writer_no_delay(int fd)
+{
+	int on = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
 }
 
 bool write_all(int fd, const void *buf, size_t len)

@@ -12,12 +12,16 @@
 #include <stddef.h>
 
 #define LINEIO_BUFSIZE 8192
+/* Large enough that bulk output (RETR of many small messages) leaves in
+ * few writes: with Nagle off, every write is a segment and a wakeup of
+ * the reader.  Only the part in use is ever touched (resident). */
+#define WRITER_BUFSIZE 65536
 
 struct writer {
 	int fd;
 	bool failed;            /* a write failed: the peer is gone */
 	size_t len;
-	char buf[LINEIO_BUFSIZE];
+	char buf[WRITER_BUFSIZE];
 };
 
 enum line_status {
@@ -70,6 +74,12 @@ void writer_printf(struct writer *w, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Returns false once any write to the peer has failed. */
 bool writer_flush(struct writer *w);
+
+/* If fd is a TCP socket, turn Nagle's algorithm off: the writer already
+ * sends whole replies in one write, and the kernel holding back a write
+ * until the previous one is ACKed (delayed by up to 40 ms on the peer)
+ * only adds waiting.  Harmless on pipes and files. */
+void writer_no_delay(int fd);
 
 /* write(2) all of buf, retrying on EINTR and short writes. */
 bool write_all(int fd, const void *buf, size_t len);

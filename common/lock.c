@@ -128,6 +128,11 @@ static enum lock_result try_once(const char *path, int stale_seconds)
 	return LOCK_BUSY;
 }
 
+/* Waiters back off 1, 2, 4, 8, 8... ms.  A mailbox write lock is held for
+ * about a millisecond per delivery; pauses growing to 64 ms left it idle
+ * most of the time when several deliveries queued for one mailbox. */
+#define LOCK_MAX_PAUSE_MS 8
+
 enum lock_result lock_take(const char *path, int wait_ms, int stale_seconds)
 {
 	int waited = 0, pause_ms = 1;
@@ -138,7 +143,7 @@ enum lock_result lock_take(const char *path, int wait_ms, int stale_seconds)
 		struct timespec ts = { 0, (long)pause_ms * 1000000L };
 		nanosleep(&ts, NULL);
 		waited += pause_ms;
-		if (pause_ms < 64)
+		if (pause_ms < LOCK_MAX_PAUSE_MS)
 			pause_ms *= 2;
 	}
 }

@@ -14,6 +14,7 @@
 
 static const char *log_program = "mail";
 static bool log_to_stderr;
+static char stderr_prefix[128];         /* "program[pid]: " */
 static char peer[INET6_ADDRSTRLEN + 8] = "";
 
 static bool same_file(int a, int b)
@@ -37,23 +38,34 @@ void log_init(const char *program, const char *target)
 				!same_file(2, 1);
 	if (!log_to_stderr)
 		openlog(program, LOG_PID | LOG_NDELAY, LOG_MAIL);
+	snprintf(stderr_prefix, sizeof stderr_prefix, "%s[%ld]: ", program,
+		 (long)getpid());
 }
 
 void log_msg(int priority, const char *fmt, ...)
 {
-	char text[1024];
+	/* The stderr form is built in one buffer and written at once: no
+	 * unbuffered stdio, no getpid() per line (a RETR-all logs a line per
+	 * message), and lines of concurrent sessions never interleave. */
+	char line[sizeof stderr_prefix + 1024];
+	size_t start = log_to_stderr ? strlen(stderr_prefix) : 0;
+	char *text = line + start, *p;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(text, sizeof text, fmt, ap);
+	vsnprintf(text, 1024, fmt, ap);
 	va_end(ap);
 	/* Keep one event on one line whatever the peer sent. */
-	for (char *p = text; *p; p++)
+	for (p = text; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = '?';
-	if (log_to_stderr)
-		fprintf(stderr, "%s[%ld]: %s\n", log_program, (long)getpid(), text);
-	else
+	if (!log_to_stderr) {
 		syslog(priority, "%s", text);
+		return;
+	}
+	memcpy(line, stderr_prefix, start);
+	*p++ = '\n';
+	if (write(2, line, (size_t)(p - line)) < 0)
+		return;         /* nowhere left to report it */
 }
 
 void log_set_peer(const char *address)

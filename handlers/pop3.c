@@ -73,6 +73,7 @@ int pop3_handler(struct pop3_session *s, int argc, char **argv)
 	s->state = STATE_AUTHORIZATION;
 	s->mailbox_fd = -1;
 	writer_init(&s->out, 1);
+	writer_no_delay(1);
 	reader_init(&s->in, 0, (int)(settings.timeout * 1000), &s->out);
 	if (!config_apply(&settings, "pop3-handler")) {
 		/* The client is connected already: tell it, as SMTP's 421. */

@@ -69,6 +69,15 @@ enum pop3_reply {
 	REPLY_COUNT
 };
 
+/* The last piece of the maildrop RETR/TOP read, kept for the next message
+ * (see pop3_retrieve.c).  All zero is empty. */
+#define POP3_READ_WINDOW 32768
+struct read_window {
+	off_t at;
+	size_t len;
+	char bytes[POP3_READ_WINDOW];
+};
+
 struct pop3_session {
 	const struct settings *settings;
 	enum pop3_state state;
@@ -85,6 +94,7 @@ struct pop3_session {
 	unsigned char *deleted;         /* bitmap, one bit per message */
 	size_t deleted_count;
 	unsigned long long deleted_size;
+	struct read_window window;
 };
 
 /* Run one command line (without its line ending); returns the reply sent. */

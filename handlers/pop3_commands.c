@@ -108,8 +108,14 @@ static enum pop3_reply cmd_user(struct pop3_session *s, char *args)
 	return OK_USER;
 }
 
-static bool open_maildrop_locked(struct pop3_session *s)
+/* Open the maildrop and index it.  No file yet means no mail, and then no
+ * lock is needed: a delivery creating it now brings mail that arrived after
+ * the snapshot.  Otherwise the write lock is held while indexing, so no
+ * delivery is half-seen.  (Opening before the lock is safe: the file is only
+ * ever replaced by a POP3 update, which needs the maildrop lock we hold.) */
+static bool open_and_index(struct pop3_session *s, const char *write_lock)
 {
+	const struct settings *cfg = s->settings;
 	char path[LOCK_PATH_MAX];
 	struct stat st;
 	if (!store_path(path, s->user, STORE_MAILBOX))
@@ -117,15 +123,18 @@ static bool open_maildrop_locked(struct pop3_session *s)
 	s->mailbox_fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (s->mailbox_fd < 0)
 		return errno == ENOENT;         /* no mail yet */
-	if (fstat(s->mailbox_fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		log_msg(LOG_ERR, "mailbox of %s is not a regular file", s->user);
+	if (lock_take(write_lock, (int)cfg->lock_wait_ms,
+		      (int)cfg->lock_stale) != LOCK_TAKEN)
 		return false;
-	}
-	return mailbox_index_build(&s->index, s->mailbox_fd, st.st_size);
+	bool ok = fstat(s->mailbox_fd, &st) == 0 && S_ISREG(st.st_mode);
+	if (!ok)
+		log_msg(LOG_ERR, "mailbox of %s is not a regular file", s->user);
+	ok = ok && mailbox_index_build(&s->index, s->mailbox_fd, st.st_size);
+	lock_release(write_lock);
+	return ok;
 }
 
-/* Lock the maildrop and take the snapshot the session works on.  The
- * write lock is held only while indexing, so the snapshot is consistent. */
+/* Lock the maildrop and take the snapshot the session works on. */
 static enum pop3_reply open_maildrop(struct pop3_session *s)
 {
 	const struct settings *cfg = s->settings;
@@ -142,12 +151,7 @@ static enum pop3_reply open_maildrop(struct pop3_session *s)
 	case LOCK_ERROR:
 		return ERR_MAILDROP;
 	}
-	bool ok = lock_take(write_lock, (int)cfg->lock_wait_ms,
-			    (int)cfg->lock_stale) == LOCK_TAKEN;
-	if (ok) {
-		ok = open_maildrop_locked(s);
-		lock_release(write_lock);
-	}
+	bool ok = open_and_index(s, write_lock);
 	if (ok)
 		s->deleted = calloc(s->index.count / 8 + 1, 1);
 	if (!ok || !s->deleted) {
@@ -408,12 +412,18 @@ static const struct command *find_command(const char *verb)
 	return c;
 }
 
-/* Keep pop3.lock younger than the stale age during a long session. */
+/* Keep pop3.lock younger than the stale age during a long session.  The
+ * first call in TRANSACTION comes right after PASS made the lock: it only
+ * starts the clock (touching a file just created is a wasted inode write). */
 static void keep_lock_fresh(struct pop3_session *s)
 {
 	static time_t last;
 	time_t now = time(NULL);
-	if (s->state == STATE_TRANSACTION && now - last >= LOCK_TOUCH_EVERY) {
+	if (s->state != STATE_TRANSACTION)
+		return;
+	if (last == 0) {
+		last = now;
+	} else if (now - last >= LOCK_TOUCH_EVERY) {
 		lock_touch(s->maildrop_lock);
 		last = now;
 	}

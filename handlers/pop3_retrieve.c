@@ -7,7 +7,7 @@
 
 #include "pop3.h"
 
-#define CHUNK 32768
+#define CHUNK POP3_READ_WINDOW
 
 /* Where TOP is in the message. */
 struct top_state {
@@ -48,9 +48,36 @@ static size_t convert(const char *in, size_t len, char *out,
 	return (size_t)(o - out);
 }
 
+/* Point *data at up to CHUNK bytes of the maildrop from offset at (but not
+ * past end); the number of bytes, 0 on a read error or a short file.  The
+ * session's read window keeps the last CHUNK read, so RETR of consecutive
+ * small messages costs one pread per CHUNK, not one per message.  The
+ * snapshot's bytes never change while the session holds the maildrop
+ * lock, so the window never goes stale. */
+static size_t read_at(struct pop3_session *s, off_t at, off_t end,
+		      const char **data)
+{
+	struct read_window *w = &s->window;
+	if (w->len == 0 || at < w->at || at >= w->at + (off_t)w->len) {
+		ssize_t got;
+		do
+			got = pread(s->mailbox_fd, w->bytes, CHUNK, at);
+		while (got < 0 && errno == EINTR);
+		w->at = at;
+		w->len = got > 0 ? (size_t)got : 0;
+		if (got <= 0)
+			return 0;
+	}
+	size_t skip = (size_t)(at - w->at), len = w->len - skip;
+	if ((off_t)len > end - at)
+		len = (size_t)(end - at);
+	*data = w->bytes + skip;
+	return len;
+}
+
 bool pop3_send_message(struct pop3_session *s, size_t i, long long body_lines)
 {
-	static char in[CHUNK], out[2 * CHUNK];
+	static char out[2 * CHUNK];
 	off_t at = mailbox_index_offset(&s->index, i);
 	off_t end = at + (off_t)mailbox_index_stored_len(&s->index, i);
 	struct top_state top = { true, body_lines };
@@ -60,15 +87,12 @@ bool pop3_send_message(struct pop3_session *s, size_t i, long long body_lines)
 	 * +OK and ".", so Nagle's algorithm never holds a piece of it back
 	 * waiting for the client's delayed ACK (40 ms per RETR). */
 	while (at < end && !done && !s->out.failed) {
-		size_t want = end - at < CHUNK ? (size_t)(end - at) : CHUNK;
-		ssize_t got = pread(s->mailbox_fd, in, want, at);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0)
+		const char *in;
+		size_t got = read_at(s, at, end, &in);
+		if (got == 0)
 			return false;
-		at += got;
-		size_t n = convert(in, (size_t)got, out, &at_line_start, &top,
-				   &done);
+		at += (off_t)got;
+		size_t n = convert(in, got, out, &at_line_start, &top, &done);
 		writer_put(&s->out, out, n);
 	}
 	reply_send(s, LINE_END);

@@ -1,7 +1,11 @@
-/* smtp_data: the DATA command.  The message is spooled to an unlinked
- * temporary file as it arrives (memory does not grow with its size), then
- * appended to every recipient's mailbox; 250 only once all are fsynced. */
+/* smtp_data: the DATA command.  The message is spooled as it arrives, then
+ * appended to every recipient's mailbox; 250 only once all are fsynced.
+ * The spool is the writer's fixed buffer while the message fits in it, and
+ * an unlinked temporary file once it outgrows it (memory does not grow with
+ * the message's size).  Most mail fits: no temporary inode is created and
+ * dropped per message, which every delivery's fsync had to commit too. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +20,8 @@
 #include "store.h"
 
 struct receipt {
-	struct writer spool;
+	struct writer spool;    /* fd < 0 while the message fits in its buffer */
+	int spool_error;        /* errno of a failed spool file, or 0 */
 	off_t size;             /* octets of the message in stored form */
 	bool too_big;
 	bool in_header;         /* still in the header section */
@@ -62,11 +67,18 @@ static void scan_header_line(struct receipt *m, const char *text, size_t len)
 static void spool_put(struct receipt *m, long max_size, const char *text,
 		      size_t len)
 {
-	if (m->too_big)
+	if (m->too_big || m->spool_error)
 		return;
 	if (m->size + (off_t)len > max_size) {
 		m->too_big = true;
 		return;
+	}
+	if (m->spool.fd < 0 && m->spool.len + len > sizeof m->spool.buf) {
+		m->spool.fd = store_temp_file(".");
+		if (m->spool.fd < 0) {
+			m->spool_error = errno;
+			return;
+		}
 	}
 	writer_put(&m->spool, text, len);
 	m->size += (off_t)len;
@@ -162,14 +174,28 @@ static bool delivered_before(const struct session *s, size_t i)
 /* Append to every recipient's mailbox; the reply for the worst outcome.
  * If one mailbox fails the sender is told to retry the whole message:
  * a duplicate for the others is better than a lost message. */
-static enum reply deliver(struct session *s, struct receipt *m, int spool_fd)
+static enum reply deliver(struct session *s, struct receipt *m)
 {
 	char id[64];
 	size_t prefix_len;
+	off_t spool_len = m->size;
 	stamp_unique_id(id, sizeof id);
 	char *prefix = trace_headers(s, m, id, &prefix_len);
 	if (!prefix)
 		return REPLY_LOCAL_ERROR;
+	/* A message still in memory is appended in one piece with its
+	 * trace headers. */
+	if (m->spool.fd < 0) {
+		char *whole = realloc(prefix, prefix_len + m->spool.len);
+		if (!whole) {
+			free(prefix);
+			return REPLY_LOCAL_ERROR;
+		}
+		memcpy(whole + prefix_len, m->spool.buf, m->spool.len);
+		prefix = whole;
+		prefix_len += m->spool.len;
+		spool_len = 0;
+	}
 	struct store_locking locking = {
 		.wait_ms = (int)s->cfg->lock_wait_ms,
 		.stale_seconds = (int)s->cfg->lock_stale,
@@ -179,12 +205,12 @@ static enum reply deliver(struct session *s, struct receipt *m, int spool_fd)
 		if (delivered_before(s, i))
 			continue;
 		enum store_result r = store_append(s->rcpt[i].user, prefix,
-						   prefix_len, spool_fd, m->size,
-						   &locking);
+						   prefix_len, m->spool.fd,
+						   spool_len, &locking);
 		if (r == STORE_OK) {
 			log_msg(LOG_INFO, "delivered id=%s from=<%s> to=%s size=%lld",
 				id, s->sender, s->rcpt[i].user,
-				(long long)(m->size + (off_t)prefix_len));
+				(long long)(spool_len + (off_t)prefix_len));
 			continue;
 		}
 		log_msg(LOG_ERR, "delivery id=%s to %s failed", id, s->rcpt[i].user);
@@ -201,19 +227,20 @@ static bool out_of_space(int error)
 
 void smtp_data(struct session *s)
 {
-	int spool_fd = store_temp_file(".");
-	if (spool_fd < 0) {
+	/* The spool starts in memory; if its file could never be created
+	 * (a read-only or unwritable mail root), say so now, as creating it
+	 * here used to, not after the client has sent the whole message. */
+	if (faccessat(AT_FDCWD, ".", W_OK, AT_EACCESS) != 0) {
 		log_msg(LOG_ERR, "cannot create spool file: %s", strerror(errno));
 		reply(s, out_of_space(errno) ? REPLY_NO_SPACE : REPLY_LOCAL_ERROR);
 		return;
 	}
 	struct receipt *m = calloc(1, sizeof *m);
 	if (!m) {
-		close(spool_fd);
 		reply(s, REPLY_LOCAL_ERROR);
 		return;
 	}
-	writer_init(&m->spool, spool_fd);
+	writer_init(&m->spool, -1);
 	m->in_header = m->first_line = true;
 	reply(s, REPLY_START_DATA);
 
@@ -225,14 +252,16 @@ void smtp_data(struct session *s)
 		log_msg(LOG_NOTICE, "refused message over %ld bytes from <%s>",
 			s->cfg->max_message_size, s->sender);
 		reply(s, REPLY_TOO_BIG);
-	} else if (!writer_flush(&m->spool)) {
-		int error = errno;
+	} else if (m->spool_error ||
+		   (m->spool.fd >= 0 && !writer_flush(&m->spool))) {
+		int error = m->spool_error ? m->spool_error : errno;
 		log_msg(LOG_ERR, "cannot spool message: %s", strerror(error));
 		reply(s, out_of_space(error) ? REPLY_NO_SPACE : REPLY_LOCAL_ERROR);
 	} else {
-		reply(s, deliver(s, m, spool_fd));
+		reply(s, deliver(s, m));
 	}
+	if (m->spool.fd >= 0)
+		close(m->spool.fd);
 	free(m);
-	close(spool_fd);
 	session_reset_transaction(s);
 }

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -30,15 +31,17 @@
 #define RETRY_PAUSE_MS 200 /* after a failed accept or fork */
 
 static const char usage_text[] =
-	"usage: tcpspawn [-b ADDR] [-c MAXCONN] [-u USER] [-p FILE] "
+	"usage: tcpspawn [-b ADDR] [-c MAXCONN] [-u USER] [-p FILE] [-r] "
 	"PORT PROGRAM [ARG...]\n"
 	"  -b ADDR     IPv4 or IPv6 address to listen on (default 0.0.0.0)\n"
 	"  -c MAXCONN  most sessions at once (default 40)\n"
 	"  -u USER     switch to USER after binding the port\n"
-	"  -p FILE     write the bound port number to FILE (useful with PORT 0)\n";
+	"  -p FILE     write the bound port number to FILE (useful with PORT 0)\n"
+	"  -r          log each session's peak resident memory when it ends\n";
 
 static volatile sig_atomic_t stop_signal;
 static volatile sig_atomic_t child_exited;
+static bool report_rss;
 
 static void on_stop(int sig) { stop_signal = sig; }
 static void on_child(int sig) { (void)sig; child_exited = 1; }
@@ -221,13 +224,18 @@ static void run_session(int conn, char **program, const sigset_t *old_mask)
 	_exit(127);
 }
 
-/* Collect exited children; log the ones that did not end normally. */
+/* Collect exited children; log the ones that did not end normally (and,
+ * with -r, every one's peak RSS, for `make bench`). */
 static int reap_children(void)
 {
 	int reaped = 0, status;
+	struct rusage usage;
 	pid_t pid;
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+	while ((pid = wait4(-1, &status, WNOHANG, &usage)) > 0) {
 		reaped++;
+		if (report_rss)
+			say("pid %ld peak RSS %ld KiB", (long)pid,
+			    usage.ru_maxrss);
 		if (WIFSIGNALED(status))
 			say("pid %ld killed by signal %d", (long)pid,
 			    WTERMSIG(status));
@@ -279,13 +287,14 @@ int main(int argc, char **argv)
 
 	opterr = 0;
 	/* '+': options end at PORT, so PROGRAM's own flags are left alone. */
-	while ((opt = getopt(argc, argv, "+b:c:u:p:h")) != -1) {
+	while ((opt = getopt(argc, argv, "+b:c:u:p:rh")) != -1) {
 		switch (opt) {
 		case 'b': bind_to = optarg; break;
 		case 'c': maxconn = parse_number(optarg, 1, 100000,
 						 "bad MAXCONN"); break;
 		case 'u': user = optarg; break;
 		case 'p': port_file = optarg; break;
+		case 'r': report_rss = true; break;
 		case 'h': fputs(usage_text, stdout); return 0;
 		default:
 			if (strchr("bcup", optopt))

@@ -205,3 +205,14 @@ children() { ps -o pid=,stat= --ppid "$SPAWN_PID" || true; }
 	exec {c}>&-
 	grep -q "stopping on signal 15" "$LOG"
 }
+
+@test "-r logs each session's peak RSS when it ends" {
+	spawn -r -- sh -c 'echo hi'
+	connect fd
+	read -r line <&"$fd"
+	[ "$line" = hi ]
+	exec {fd}<&-
+	wait_log "peak RSS [0-9][0-9]* KiB"
+	kib=$(sed -n 's/.*pid [0-9]* peak RSS \([0-9]*\) KiB.*/\1/p' "$LOG" | head -n 1)
+	[ "$kib" -gt 100 ]
+}

@@ -1,0 +1,490 @@
+#!/usr/bin/env bash
+# make bench: the handlers measured side by side with the physical floor of
+# each thing they do, on loopback, in a temporary mail root.  The machine is
+# shared and noisy, so every judged figure is a ratio of two measurements
+# taken back to back (their order alternating from run to run); the table
+# shows the median of those ratios over the runs and their range.
+#
+#   tests/bench/run.sh                 five scenarios, 3 runs each
+#   BENCH_RUNS=1 tests/bench/run.sh    a quicker, rougher pass
+#
+# Floors: the floor handler (tests/bench/floor.c: fork + exec + the same
+# dialog, nothing else) under the same tcpspawn; one loop appending and
+# fsyncing the same bytes in the same directory; `cat` of the maildrop to
+# the socket; `wc -l` of it; `cp` of it plus fsync.  Where the design itself
+# requires work no floor does (a lock file per POP3 login, a session per
+# message sent one per connection), a second row holds the handler against
+# the floor plus that work, measured the same way.
+#
+# Builds what it needs itself under build/bench/ (load generator, floor
+# handler, both handlers linked statically and dynamically), starts all of
+# it under tcpspawn on kernel-chosen loopback ports, stops it all again,
+# prints one table and writes it to tests/bench/RESULTS.md.  Peak RSS comes
+# from tcpspawn -r (each session's ru_maxrss; it includes the moment between
+# fork and exec, so the floor handler's figure is the baseline).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+REPO=$PWD
+RUNS=${BENCH_RUNS:-3}
+CC=${CC:-cc}
+OUT=$REPO/build/bench
+CFLAGS_BENCH="-std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror"
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/mailbench.XXXXXX")
+SERVERS=()
+cleanup() {
+	local pid
+	for pid in "${SERVERS[@]}"; do kill "$pid" 2>/dev/null || true; done
+	for pid in "${SERVERS[@]}"; do wait "$pid" 2>/dev/null || true; done
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+say() { printf '%s\n' "$*" >&2; }
+
+# ---- build ----------------------------------------------------------------
+
+say "== building the load generator, the floor and both handler builds"
+mkdir -p "$OUT"
+"$CC" $CFLAGS_BENCH -o "$OUT/loadgen" tests/bench/loadgen.c
+"$CC" $CFLAGS_BENCH -o "$OUT/floor-dynamic" tests/bench/floor.c
+"$CC" $CFLAGS_BENCH -static -o "$OUT/floor-static" tests/bench/floor.c
+for link in static dynamic; do
+	flags=$([ $link = static ] && echo -static || true)
+	# Paths relative to the repository, as `make` itself uses: the
+	# dependency files name their targets that way.
+	make -s --no-print-directory B="build/bench/$link" \
+		BIN="build/bench/$link" HANDLER_LDFLAGS="$flags" \
+		"build/bench/$link/smtp-handler" \
+		"build/bench/$link/pop3-handler" 2>&1 |
+		grep -v "statically linked applications requires at runtime\|in function .drop_privileges" >&2 || true
+done
+LOADGEN=$OUT/loadgen
+TCPSPAWN=$REPO/tcpspawn
+# The build `make` ships (the repository root) runs scenarios 2 to 4.
+SHIPPED=$(ldd "$REPO/pop3-handler" > /dev/null 2>&1 && echo dynamic ||
+	  echo static)
+
+# ---- the mail root ----------------------------------------------------------
+
+ROOT=$WORK/root
+SIZES=(100 1000 10000 100000)
+mkdir -p "$ROOT/USERS"
+users=(w0 big0)
+for i in $(seq 0 7); do users+=("s$i"); done
+for i in $(seq 0 49); do users+=("m$i"); done
+for n in "${SIZES[@]}"; do users+=("r$n"); done
+for u in "${users[@]}"; do
+	echo "$u pw" >> "$ROOT/userinfo.txt"
+	mkdir "$ROOT/USERS/$u"
+done
+export MAIL_ROOT=$ROOT MAIL_DOMAIN=bench.example MAIL_LOG=stderr \
+       MAIL_AUTH_DELAY=0 MAIL_TIMEOUT=60 MAIL_MAX_SIZE=60000000
+mailbox() { echo "$ROOT/USERS/$1/my_mailbox.txt"; }
+
+say "== filling maildrops of ${SIZES[*]} messages"
+for n in "${SIZES[@]}"; do "$LOADGEN" fill "$(mailbox "r$n")" "$n" 2048; done
+sync
+
+# ---- servers and figures ----------------------------------------------------
+
+# serve NAME PROGRAM [ARG...]: tcpspawn -r on a free loopback port.
+serve() {
+	local name=$1; shift
+	"$TCPSPAWN" -b 127.0.0.1 -c 64 -r -p "$WORK/$name.port" 0 "$@" \
+		< /dev/null > /dev/null 2>> "$WORK/$name.log" &
+	SERVERS+=($!)
+	for _ in $(seq 200); do
+		[ -s "$WORK/$name.port" ] && return 0
+		sleep 0.05
+	done
+	say "tcpspawn for $name did not start"; exit 1
+}
+port() { cat "$WORK/$1.port"; }
+
+# One JSON field of loadgen's last line: json FIELD < output
+json() { sed -n 's/.*"'"$1"'":"\{0,1\}\([^,"}]*\).*/\1/p' | tail -n 1; }
+record() { echo "$1 $2" >> "$WORK/figures"; }
+last() { awk -v k="$1" '$1 == k { v = $2 } END { print v }' "$WORK/figures"; }
+# ratio NAME A B: record the last figure of A over the last figure of B.
+ratio() {
+	record "ratio.$1" "$(awk -v a="$(last "$2")" -v b="$(last "$3")" \
+		'BEGIN { printf "%.4f", a / b }')"
+}
+# measure KEY FIELD ARGS...: run loadgen ARGS, record FIELD under KEY.
+measure() {
+	local key=$1 field=$2; shift 2
+	local out
+	out=$(timeout 120 "$LOADGEN" "$@") || { say "loadgen $* failed"; exit 1; }
+	record "$key" "$(json "$field" <<< "$out")"
+}
+ms_since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f", (b - a) * 1000 }'; }
+# serial NAME A B: record 1 / (1 / last A + 1 / last B) as NAME: the rate
+# of doing A's unit of work and then B's, one after the other.
+serial() {
+	record "$1" "$(awk -v a="$(last "$2")" -v b="$(last "$3")" \
+		'BEGIN { printf "%.2f", 1 / (1 / a + 1 / b) }')"
+}
+# side_by_side RUN A B: run the functions A and B back to back, B first on
+# even runs, so neither always meets the machine in the same state.
+side_by_side() {
+	if (( $1 % 2 )); then "$2"; "$3"; else "$3"; "$2"; fi
+}
+
+# sliced RUN A B KEY_A KEY_B: A and B take turns SLICES times, each turn
+# doing a SLICES-th of the work (they record under "slice.KEY"); a run's
+# figure is then the rate over all of its turns, so a burst of load from
+# elsewhere on the machine hits both sides, not one.
+SLICES=4
+SLICE=
+sliced() {
+	local run=$1 a=$2 b=$3 i
+	SLICE=slice.
+	for i in $(seq $SLICES); do side_by_side $((run + i)) "$a" "$b"; done
+	SLICE=
+	record "$4" "$(overall "slice.$4")"
+	record "$5" "$(overall "slice.$5")"
+}
+# The rate over the last SLICES equal turns recorded under KEY.
+overall() {
+	awk -v k="$1" -v s=$SLICES '$1 == k { v[++n] = $2 }
+		END { for (i = n - s + 1; i <= n; i++) t += 1 / v[i]
+		      printf "%.2f", s / t }' "$WORK/figures"
+}
+
+# ---- 1. session cost --------------------------------------------------------
+
+for link in static dynamic; do
+	serve "smtp-$link" "$OUT/$link/smtp-handler"
+	serve "pop3-$link" "$OUT/$link/pop3-handler"
+	serve "floor-$link" "$OUT/floor-$link"
+done
+say "== 1. session cost"
+handler_sessions() {
+	measure "${SLICE}session.$prog.$link.c$c" rate session \
+		-p "$(port "$prog-$link")" -P $prog -c $c -n $((n / SLICES))
+}
+floor_sessions() {
+	measure "${SLICE}session.floor-$prog.$link.c$c" rate session \
+		-p "$(port "floor-$link")" -P $prog -c $c -n $((n / SLICES))
+}
+for run in $(seq "$RUNS"); do
+	for c in 1 8; do
+		n=$((c == 1 ? 800 : 1600))
+		for link in static dynamic; do
+			for prog in smtp pop3; do
+				sliced $run handler_sessions floor_sessions \
+					"session.$prog.$link.c$c" \
+					"session.floor-$prog.$link.c$c"
+				ratio "session.$prog.$link.c$c" "session.$prog.$link.c$c" \
+					"session.floor-$prog.$link.c$c"
+			done
+			# POP3 must make and remove its maildrop lock file (RFC 1939
+			# exclusive access, as the design does it): the floor plus
+			# one lock file is what a session cannot go below.
+			if [ $c = 1 ]; then
+				measure lock.rate rate locks "$ROOT/USERS/s0/bench.lock" 2000
+				serial "session.lockfloor.$link" \
+					"session.floor-pop3.$link.c1" lock.rate
+				ratio "session.lockfloor.$link" "session.pop3.$link.c1" \
+					"session.lockfloor.$link"
+			fi
+		done
+		for prog in smtp pop3; do
+			ratio "session.floor-$prog.dynamic.c$c" \
+				"session.floor-$prog.dynamic.c$c" \
+				"session.floor-$prog.static.c$c"
+		done
+	done
+done
+
+# ---- 2. delivery --------------------------------------------------------------
+
+serve smtp "$REPO/smtp-handler"
+say "== 2. delivery"
+# A warm-up delivery tells the size of a stored message: the fsync floor
+# appends that many bytes per fsync.
+"$LOADGEN" deliver -p "$(port smtp)" -n 1 -U w > /dev/null
+STORED=$(stat -c %s "$(mailbox w0)")
+DELIVERIES=160
+FLOOR_FILE=$ROOT/USERS/w0/fsync-floor.txt
+deliveries() {
+	measure "deliver.c$c.r$boxes.k$k" rate deliver \
+		-p "$(port smtp)" -c $c -n $DELIVERIES -k $k -r $boxes
+}
+# The plain loop, and the same loop making and removing the lock file the
+# design requires around each append (its creation is journaled metadata
+# that the fsync must commit too).
+fsync_floor() {
+	measure fsync.floor rate fsync "$FLOOR_FILE" $DELIVERIES "$STORED"
+	measure fsync.lock rate fsync "$FLOOR_FILE" $DELIVERIES "$STORED" \
+		"$ROOT/USERS/w0/my_mailbox.txt.lock"
+}
+# One message per connection also costs a session: fork, exec, greeting.
+connection_floor() {
+	measure "connect.floor" rate session -p "$(port "floor-$SHIPPED")" \
+		-P smtp -n $DELIVERIES
+}
+for run in $(seq "$RUNS"); do
+	for c in 1 8; do
+		for k in 1 20; do
+			for boxes in 1 50; do
+				side_by_side $run deliveries fsync_floor
+				ratio fsync.lock fsync.lock fsync.floor
+				ratio "deliver.c$c.r$boxes.k$k" \
+					"deliver.c$c.r$boxes.k$k" fsync.floor
+				if [ $c = 1 ] && [ $k = 20 ]; then
+					ratio "deliver.lock.r$boxes" \
+						"deliver.c1.r$boxes.k20" fsync.lock
+				fi
+				if [ $c = 1 ] && [ $k = 1 ]; then
+					connection_floor
+					serial "deliver.floor1.r$boxes" fsync.lock connect.floor
+					ratio "deliver.floor1.r$boxes" \
+						"deliver.c1.r$boxes.k1" "deliver.floor1.r$boxes"
+				fi
+			done
+			ratio "spread.c$c.k$k" "deliver.c$c.r50.k$k" \
+				"deliver.c$c.r1.k$k"
+		done
+	done
+done
+
+# ---- 3. retrieval -------------------------------------------------------------
+
+serve pop3 "$REPO/pop3-handler"
+for n in "${SIZES[@]}"; do serve "cat-r$n" cat "$(mailbox "r$n")"; done
+say "== 3. retrieval"
+retrieve() {
+	local out
+	out=$(timeout 120 "$LOADGEN" retr -p "$(port pop3)" -U "r$n") ||
+		{ say "retr r$n failed"; exit 1; }
+	record "stat.r$n" "$(json stat_ms <<< "$out")"
+	record "retr.r$n" "$(json mbps <<< "$out")"
+}
+stream_and_count() {
+	measure "stream.r$n" mbps stream -p "$(port "cat-r$n")"
+	local t0=$EPOCHREALTIME
+	wc -l "$(mailbox "r$n")" > /dev/null
+	record "wc.r$n" "$(ms_since "$t0")"
+}
+for run in $(seq "$RUNS"); do
+	for n in "${SIZES[@]}"; do
+		side_by_side $run retrieve stream_and_count
+		ratio "stat.r$n" "stat.r$n" "wc.r$n"
+		ratio "retr.r$n" "retr.r$n" "stream.r$n"
+	done
+done
+
+# ---- 4. update ----------------------------------------------------------------
+
+say "== 4. update"
+update() { measure "update.r$n" ms update -p "$(port pop3)" -U "r$n"; }
+copy_and_sync() {
+	local copy=$ROOT/USERS/r$n/copy.txt t0=$EPOCHREALTIME
+	cp "$(mailbox "r$n")" "$copy"
+	sync "$copy"
+	record "cp.r$n" "$(ms_since "$t0")"
+	rm -f "$copy"
+}
+for run in $(seq "$RUNS"); do
+	for n in "${SIZES[@]}"; do
+		side_by_side $run update copy_and_sync
+		ratio "update.r$n" "update.r$n" "cp.r$n"
+	done
+done
+
+# ---- 5. memory ----------------------------------------------------------------
+
+say "== 5. memory"
+# Both builds: the largest maildrop, and a 50 MB message in and out.  The
+# shipped build's RETR of the 50 MB message is also timed against `cat`:
+# streaming one large message shows the per-byte cost without the
+# per-message one.
+serve cat-big cat "$(mailbox big0)"
+for link in static dynamic; do
+	serve "mem-smtp-$link" "$OUT/$link/smtp-handler"
+	serve "mem-pop3-$link" "$OUT/$link/pop3-handler"
+	rm -f "$(mailbox big0)"
+	timeout 120 "$LOADGEN" deliver -p "$(port "mem-smtp-$link")" -U big \
+		-s $((50 * 1024 * 1024)) > /dev/null
+	serve "mem-index-$link" "$OUT/$link/pop3-handler"
+	out=$(timeout 120 "$LOADGEN" retr -p "$(port "mem-pop3-$link")" -U big0)
+	if [ $link = "$SHIPPED" ]; then
+		record retr.big "$(json mbps <<< "$out")"
+		measure stream.big mbps stream -p "$(port cat-big)"
+		ratio retr.big retr.big stream.big
+	fi
+	timeout 120 "$LOADGEN" retr -p "$(port "mem-index-$link")" -U r100000 > /dev/null
+done
+# Sessions end (and are reaped, logging their RSS) just after the client
+# sees the close; give the last ones a moment.
+sleep 0.5
+# Largest peak RSS (KiB) in the tcpspawn logs of the named servers.
+peak() {
+	local name files=()
+	for name in "$@"; do files+=("$WORK/$name.log"); done
+	sed -n 's/.*peak RSS \([0-9]*\) KiB.*/\1/p' "${files[@]}" | sort -n | tail -n 1
+}
+for link in static dynamic; do
+	record "rss.smtp.$link.all" "$(peak "smtp-$link" "mem-smtp-$link" \
+		$([ $link = "$SHIPPED" ] && echo smtp))"
+	record "rss.pop3.$link.all" "$(peak "pop3-$link" "mem-pop3-$link" "mem-index-$link" \
+		$([ $link = "$SHIPPED" ] && echo pop3))"
+	record "rss.smtp.$link.big" "$(peak "mem-smtp-$link")"
+	record "rss.pop3.$link.big" "$(peak "mem-pop3-$link")"
+	record "rss.pop3.$link.index" "$(peak "mem-index-$link")"
+	record "rss.floor.$link" "$(peak "floor-$link")"
+done
+
+# ---- the table ------------------------------------------------------------------
+
+# median min max of the figures recorded under KEY
+stats() {
+	awk -v k="$1" '$1 == k { print $2 }' "$WORK/figures" | sort -g |
+	awk '{ v[NR] = $1 }
+	     END { if (!NR) { print "- - -"; exit }
+		   m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		   print m, v[1], v[NR] }'
+}
+fmt() { awk -v x="$1" 'BEGIN { if (x == "-") print "-"; else if (x >= 100) printf "%.0f", x; else if (x >= 10) printf "%.1f", x; else printf "%.3g", x }'; }
+
+# row LABEL KEY UNIT [FLOOR_KEY FLOOR_LABEL RATIO CMP LIMIT]: one line of
+# the table.  RATIO names the per-run ratios recorded with `ratio` (each
+# taken side by side); their median is held against LIMIT (CMP: ge or le).
+# With RATIO "-" the median of KEY itself is held against LIMIT.
+row() {
+	local label=$1 key=$2 unit=$3 fkey=${4:-} flabel=${5:-} rkey=${6:-}
+	local cmp=${7:-} limit=${8:-}
+	local m lo hi fm r rlo rhi value
+	local floor_cell="" ratio_cell="-" target="-" verdict="-"
+	read -r m lo hi <<< "$(stats "$key")"
+	if [ -n "$fkey" ]; then
+		read -r fm _ _ <<< "$(stats "$fkey")"
+		floor_cell="$flabel $(fmt "$fm")"
+	fi
+	if [ -n "$rkey" ] && [ "$rkey" != - ]; then
+		read -r r rlo rhi <<< "$(stats "ratio.$rkey")"
+		ratio_cell="$(fmt2 "$r") ($(fmt2 "$rlo")-$(fmt2 "$rhi"))"
+		value=$r
+	else
+		value=$m
+	fi
+	if [ -n "$cmp" ]; then
+		target="$([ "$cmp" = ge ] && echo ">=" || echo "<=") $limit"
+		verdict=$(awk -v v="$value" -v l="$limit" -v c="$cmp" 'BEGIN {
+			ok = c == "ge" ? v >= l : v <= l; print ok ? "yes" : "**no**" }')
+	fi
+	printf '| %s | %s (%s-%s) %s | %s | %s | %s | %s |\n' "$label" \
+		"$(fmt "$m")" "$(fmt "$lo")" "$(fmt "$hi")" "$unit" \
+		"$floor_cell" "$ratio_cell" "$target" "$verdict"
+}
+fmt2() { awk -v x="$1" 'BEGIN { printf "%.2f", x }'; }
+
+table() {
+	echo "| measurement | median (min-max) | floor (median) | ratio, median (min-max) | target | met |"
+	echo "|---|---|---|---|---|---|"
+	for c in 1 8; do
+		for link in static dynamic; do
+			for prog in smtp pop3; do
+				row "1. $prog-handler session, $link, C=$c" \
+					"session.$prog.$link.c$c" "sessions/s" \
+					"session.floor-$prog.$link.c$c" "floor, $link" \
+					"session.$prog.$link.c$c" ge 0.8
+			done
+			if [ $c = 1 ]; then
+				row "1. pop3-handler session, $link, C=1, vs floor + one lock file" \
+					"session.pop3.$link.c1" "sessions/s" \
+					"session.lockfloor.$link" "floor + lock" \
+					"session.lockfloor.$link" ge 0.8
+			fi
+		done
+		for prog in smtp pop3; do
+			row "1. floor ($prog dialog): dynamic vs static, C=$c" \
+				"session.floor-$prog.dynamic.c$c" "sessions/s" \
+				"session.floor-$prog.static.c$c" "floor, static" \
+				"session.floor-$prog.dynamic.c$c"
+		done
+	done
+	row "2. fsync floor: append $STORED octets, fsync" fsync.floor "/s"
+	row "2. same with a lock file made and removed each time" fsync.lock "/s" \
+		fsync.floor "fsync" fsync.lock
+	row "1-2. lock file made and removed (no fsync)" lock.rate "/s"
+	row "2. floor session (greeting, QUIT), next to delivery C=1" \
+		connect.floor "sessions/s"
+	for c in 1 8; do
+		for k in 1 20; do
+			for boxes in 1 50; do
+				row "2. delivery C=$c, $k per connection, $boxes mailbox$([ $boxes = 1 ] || echo es)" \
+					"deliver.c$c.r$boxes.k$k" "msgs/s" fsync.floor "fsync" \
+					"deliver.c$c.r$boxes.k$k" ge 0.7
+				if [ $c = 1 ] && [ $k = 1 ]; then
+					row "2. delivery C=1, 1 per connection, $boxes mailbox$([ $boxes = 1 ] || echo es), vs fsync + lock file + floor session" \
+						"deliver.c1.r$boxes.k1" "msgs/s" \
+						"deliver.floor1.r$boxes" "fsync+lock+session" \
+						"deliver.floor1.r$boxes" ge 0.7
+				fi
+				if [ $c = 1 ] && [ $k = 20 ]; then
+					row "2. delivery C=1, 20 per connection, $boxes mailbox$([ $boxes = 1 ] || echo es), vs fsync + lock file" \
+						"deliver.c1.r$boxes.k20" "msgs/s" \
+						fsync.lock "fsync + lock" \
+						"deliver.lock.r$boxes" ge 0.7
+				fi
+			done
+			row "2. delivery C=$c, $k per connection: 50 mailboxes vs 1" \
+				"deliver.c$c.r50.k$k" "msgs/s" "deliver.c$c.r1.k$k" \
+				"1 mailbox" "spread.c$c.k$k" \
+				$([ $c = 8 ] && echo "ge 1.5")
+		done
+	done
+	for n in "${SIZES[@]}"; do
+		row "3. PASS to STAT reply, $n messages" "stat.r$n" ms \
+			"wc.r$n" "wc -l" "stat.r$n" le 2
+	done
+	for n in "${SIZES[@]}"; do
+		row "3. RETR all (pipelined), $n messages" "retr.r$n" MB/s \
+			"stream.r$n" "cat to socket" "retr.r$n" ge 0.5
+	done
+	row "3. RETR of one 50 MB message (1 run)" retr.big MB/s \
+		stream.big "cat to socket" retr.big ge 0.5
+	for n in "${SIZES[@]}"; do
+		row "4. DELE 1 + QUIT (rewrite), $n messages" "update.r$n" ms \
+			"cp.r$n" "cp + fsync" "update.r$n" le 2
+	done
+	for link in static dynamic; do
+		for prog in smtp pop3; do
+			row "5. $prog-handler peak RSS, $link, every session" \
+				"rss.$prog.$link.all" KiB "" "" - le 2048
+			row "5. $prog-handler peak RSS, $link, 50 MB message" \
+				"rss.$prog.$link.big" KiB "" "" - le 2048
+		done
+		row "5. pop3-handler peak RSS, $link, 100000-message maildrop" \
+			"rss.pop3.$link.index" KiB "" "" - le 2048
+		row "5. floor handler peak RSS, $link (the baseline)" \
+			"rss.floor.$link" KiB
+	done
+}
+
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+git diff --quiet HEAD 2>/dev/null || commit="$commit (with uncommitted changes)"
+{
+	echo "# Benchmark results"
+	echo
+	echo "Written by \`make bench\` (tests/bench/run.sh, whose header says how)."
+	echo
+	echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo "- machine: nproc $(nproc), $(uname -sr), $(findmnt -n -o FSTYPE -T "$WORK" 2>/dev/null || echo '?') under ${TMPDIR:-/tmp}"
+	echo "- commit: $commit"
+	echo "- runs: $RUNS per figure, interleaved; the build \`make\` ships: $SHIPPED"
+	echo
+	echo "Each ratio is the median (and range) over the runs of two figures taken"
+	echo "back to back; the floor column is the floor's median.  Rows \"vs floor +"
+	echo "...\" hold a handler against its floor plus work the design requires"
+	echo "and the floor does not do.  Peak RSS includes the moment between"
+	echo "tcpspawn's fork and the exec (the floor handler's row is that baseline)."
+	echo
+	table
+} > "$WORK/RESULTS.md"
+cp "$WORK/RESULTS.md" tests/bench/RESULTS.md
+cat tests/bench/RESULTS.md
