@@ -80,3 +80,10 @@ store_message() {
 	printf 'Received: from client (127.0.0.1) by test.example with ESMTP id %s; Fri, 27 Nov 2026 09:00:00 +0000\n' "$2"
 	printf 'From: alice@test.example\nTo: bob@test.example\nSubject: %s\n\nbody of %s\n..stuffed\n.\n' "$1" "$1"
 }
+
+# Kill every session this test started and left running (teardown).
+kill_sessions() {
+	for d in "$BATS_TEST_TMPDIR"/session-*; do
+		[ -f "$d/pid" ] && kill -9 "$(cat "$d/pid")" 2>/dev/null || true
+	done
+}

@@ -20,9 +20,7 @@ setup() {
 
 teardown() {
 	stop_servers
-	for d in "$BATS_TEST_TMPDIR"/session-*; do
-		[ -f "$d/pid" ] && kill -9 "$(cat "$d/pid")" 2>/dev/null || true
-	done
+	kill_sessions
 }
 
 send_with_curl() {

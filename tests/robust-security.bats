@@ -13,9 +13,7 @@ setup() {
 }
 
 teardown() {
-	for d in "$BATS_TEST_TMPDIR"/session-*; do
-		[ -f "$d/pid" ] && kill -9 "$(cat "$d/pid")" 2>/dev/null || true
-	done
+	kill_sessions
 }
 
 # Fails when the command succeeds ("! cmd" does not fail a bats test).
