@@ -53,26 +53,40 @@ static const char *hostname(void)
  * between, and must not lock the mailbox up for the whole stale age. */
 #define LOCK_EMPTY_GRACE 2      /* seconds */
 
-/* Is the lock open on fd (with status st) stale?  Older than the stale
- * age, empty past the grace, or naming a process of this host that is
- * gone.  Unreadable or malformed locks count as live until they age. */
+/* When this host last booted: a lock of this host older than that is
+ * stale whatever its pid now names. */
+static time_t boot_time(void)
+{
+	struct timespec up;
+	if (clock_gettime(CLOCK_BOOTTIME, &up) != 0)
+		return 0;
+	return time(NULL) - up.tv_sec;
+}
+
+/* Is the lock open on fd (with status st) stale?  A lock of this host is
+ * judged by its process alone: gone (or the host rebooted since), stale at
+ * once; alive, never, however long the session lasts.  Another host's
+ * process cannot be asked, so its lock goes stale by age only; so do
+ * malformed locks, and empty ones (a creator killed before writing) after
+ * a short grace. */
 static bool is_stale(int fd, const struct stat *st, int stale_seconds)
 {
 	time_t age = time(NULL) - st->st_mtime;
-	if (stale_seconds > 0 && age > stale_seconds)
-		return true;
+	bool aged = stale_seconds > 0 && age > stale_seconds;
 	char text[300];
 	ssize_t n = read(fd, text, sizeof text - 1);
 	if (n == 0)
 		return age >= LOCK_EMPTY_GRACE;
 	if (n < 0)
-		return false;
+		return aged;
 	text[n] = '\0';
 	char host[256];
 	long pid;
-	return sscanf(text, "%ld %255s", &pid, host) == 2 && pid > 0 &&
-	       strcmp(host, hostname()) == 0 &&
-	       kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+	if (sscanf(text, "%ld %255s", &pid, host) != 2 || pid <= 0 ||
+	    strcmp(host, hostname()) != 0)
+		return aged;
+	return (kill((pid_t)pid, 0) < 0 && errno == ESRCH) ||
+	       st->st_mtime < boot_time();
 }
 
 /* Remove the lock at path if it is stale.  The breaker keeps the stale

@@ -1,7 +1,9 @@
 /* lock: lock files created with O_CREAT|O_EXCL, holding "<pid> <hostname>".
  *
- * A lock whose holder is gone (same host, kill(pid, 0) fails with ESRCH) or
- * that is older than the stale age is removed and taken.  Every lock this
+ * A lock of this host is stale when its process is gone (kill(pid, 0)
+ * fails with ESRCH) or the host rebooted since it was made, and never while
+ * its process lives; another host's lock is stale once older than the stale
+ * age.  A stale lock is removed and taken.  Every lock this
  * process holds is remembered, so lock_release_all() can drop them on any
  * exit path, including from a signal handler. */
 #ifndef LOCK_H
@@ -14,8 +16,8 @@
 enum lock_result { LOCK_TAKEN, LOCK_BUSY, LOCK_ERROR };
 
 /* Try to take the lock at path, retrying with a short backoff for up to
- * wait_ms milliseconds (0: one try).  A lock older than stale_seconds is
- * broken whoever holds it. */
+ * wait_ms milliseconds (0: one try).  Another host's lock older than
+ * stale_seconds is broken. */
 enum lock_result lock_take(const char *path, int wait_ms, int stale_seconds);
 void lock_release(const char *path);
 /* Async-signal-safe. */
@@ -23,7 +25,8 @@ void lock_release_all(void);
 /* The host name written into lock files (default: gethostname).  Locks of
  * other hosts are judged by age only. */
 void lock_set_hostname(const char *name);
-/* Refresh the lock's age (a long session keeps it from looking stale). */
+/* Refresh the lock's age (a long session keeps other hosts from taking
+ * it for stale). */
 void lock_touch(const char *path);
 
 #endif

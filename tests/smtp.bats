@@ -271,3 +271,20 @@ deliver_to() { # deliver_to USER BODY-LINE
 	run bash -c "printf 'HELO a\\rb\\r\\nEHLO x\\x01y\\r\\nQUIT\\r\\n' | '$BIN/smtp-handler' 2>/dev/null"
 	[ "$(printf '%s\n' "$output" | grep -c '^501 ')" = 2 ]
 }
+
+@test "locks: a lock of a live process on this host is kept however old it is" {
+	echo "$$ $(hostname)" > "$(mailbox alice).lock"
+	touch -d "@$(( $(date +%s) - 30 ))" "$(mailbox alice).lock"   # older than the stale age below
+	MAIL_LOCK_WAIT=100 MAIL_LOCK_STALE=1 run deliver_to alice 'blocked'
+	[[ "$output" == *"451 Mailbox busy"* ]]
+	[ -e "$(mailbox alice).lock" ]
+}
+
+@test "locks: a lock of this host made before its last boot is stale whatever its pid" {
+	boot=$(( $(date +%s) - $(cut -d. -f1 /proc/uptime) ))
+	echo "$$ $(hostname)" > "$(mailbox alice).lock"
+	touch -d "@$(( boot - 60 ))" "$(mailbox alice).lock"
+	run deliver_to alice 'after a reboot'
+	[[ "$output" == *"250 OK Message accepted"* ]]
+	[ ! -e "$(mailbox alice).lock" ]
+}
