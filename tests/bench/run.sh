@@ -5,7 +5,7 @@
 # taken back to back (their order alternating from run to run); the table
 # shows the median of those ratios over the runs and their range.
 #
-#   tests/bench/run.sh                 five scenarios, 3 runs each
+#   tests/bench/run.sh                 six scenarios, 3 runs each
 #   BENCH_RUNS=1 tests/bench/run.sh    a quicker, rougher pass
 #
 # Floors: the floor handler (tests/bench/floor.c: fork + exec + the same
@@ -22,6 +22,10 @@
 # prints one table and writes it to tests/bench/RESULTS.md.  Peak RSS comes
 # from tcpspawn -r (each session's ru_maxrss; it includes the moment between
 # fork and exec, so the floor handler's figure is the baseline).
+#
+# Scenario 6 has no floor: HAProxy, run from conf/haproxy/haproxy.cfg, in
+# front of one and of two handler hosts, held against the same load sent
+# straight to the handlers (skipped when haproxy is not installed).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 REPO=$PWD
@@ -338,6 +342,114 @@ for link in static dynamic; do
 	record "rss.floor.$link" "$(peak "floor-$link")"
 done
 
+# ---- 6. behind HAProxy ----------------------------------------------------------
+
+# The shipped recipe (conf/haproxy/haproxy.cfg) in front of the shipped
+# handlers: once over ONE backend (both of its server lines name the same
+# tcpspawn) and once over TWO (tcpspawn instances with their own
+# MAIL_HOSTNAME sharing the mail root, as in tests/proxy-haproxy.bats).
+# Backends trust 127.0.0.1 (MAIL_PROXY_FROM), so they take HAProxy's PROXY
+# v2 header; the same load straight to a plain tcpspawn is the reference.
+# All three take turns as in `sliced`, each turn starting with another.
+LB_MESSAGES=1600 LB_SESSIONS=1600
+# A loopback port nothing listens on (HAProxy needs one given to it).
+free_port() {
+	local p
+	for _ in $(seq 50); do
+		p=$((20000 + RANDOM % 30000))
+		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+	done
+	say "no free port"; exit 1
+}
+accepting() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# haproxy_over NAME SMTP_HOST1 SMTP_HOST2 POP3_HOST1 POP3_HOST2: HAProxy
+# from the shipped file; its ports in $WORK/NAME-smtp.port, NAME-pop3.port.
+haproxy_over() {
+	local name=$1 smtp pop3
+	smtp=$(free_port)
+	pop3=$(free_port)
+	while [ "$pop3" = "$smtp" ]; do pop3=$(free_port); done
+	SMTP_LISTEN=127.0.0.1:$smtp POP3_LISTEN=127.0.0.1:$pop3 \
+	SMTP_HOST1=$2 SMTP_HOST2=$3 POP3_HOST1=$4 POP3_HOST2=$5 \
+	LB_LOG=stderr CHECK_INTER=2s \
+		haproxy -db -f "$REPO/conf/haproxy/haproxy.cfg" \
+		< /dev/null > /dev/null 2>> "$WORK/$name.log" &
+	SERVERS+=($!)
+	for _ in $(seq 200); do
+		if accepting "$smtp" && accepting "$pop3"; then
+			echo "$smtp" > "$WORK/$name-smtp.port"
+			echo "$pop3" > "$WORK/$name-pop3.port"
+			return 0
+		fi
+		sleep 0.05
+	done
+	say "haproxy $name did not start"; exit 1
+}
+# lb_load TARGET: this turn's workload ($lb_work) against TARGET, one of
+# direct, one, two.
+lb_load() {
+	local key="${SLICE}lb.$lb_work.$1" name=lb-$1
+	case $lb_work in
+	deliver) measure "$key" rate deliver -p "$(port "$name-smtp")" \
+			-c 8 -n $((LB_MESSAGES / SLICES)) -k 20 -r 50 ;;
+	smtp|pop3) measure "$key" rate session -p "$(port "$name-$lb_work")" \
+			-P "$lb_work" -c 8 -n $((LB_SESSIONS / SLICES)) ;;
+	esac
+}
+lb_direct() { lb_load direct; }
+lb_one() { lb_load one; }
+lb_two() { lb_load two; }
+# Three-way `sliced`: direct, one backend and two take turns.
+lb_turns() {
+	local run=$1 i j turn=(lb_direct lb_one lb_two)
+	SLICE=slice.
+	for i in $(seq $SLICES); do
+		for j in 0 1 2; do "${turn[$(((run + i + j) % 3))]}"; done
+	done
+	SLICE=
+	for j in direct one two; do
+		record "lb.$lb_work.$j" "$(overall "slice.lb.$lb_work.$j")"
+	done
+}
+LB_SKIPPED=
+if ! command -v haproxy > /dev/null; then
+	LB_SKIPPED="haproxy is not installed (Debian: apt-get install haproxy)"
+	say "== 6. behind HAProxy: skipped, $LB_SKIPPED"
+else
+	say "== 6. behind HAProxy ($(haproxy -v | sed -n '1s/ - .*//p'))"
+	for prog in smtp pop3; do
+		serve "lb-direct-$prog" "$REPO/$prog-handler"
+		for host in a b; do
+			MAIL_PROXY_FROM=127.0.0.1 MAIL_HOSTNAME=bench-$host \
+				serve "lb-$host-$prog" "$REPO/$prog-handler"
+		done
+	done
+	a_smtp=127.0.0.1:$(port lb-a-smtp) b_smtp=127.0.0.1:$(port lb-b-smtp)
+	a_pop3=127.0.0.1:$(port lb-a-pop3) b_pop3=127.0.0.1:$(port lb-b-pop3)
+	haproxy_over lb-one "$a_smtp" "$a_smtp" "$a_pop3" "$a_pop3"
+	haproxy_over lb-two "$a_smtp" "$b_smtp" "$a_pop3" "$b_pop3"
+	# A warm-up message through each: every path answers before timing.
+	for name in lb-direct lb-one lb-two; do
+		"$LOADGEN" deliver -p "$(port "$name-smtp")" -n 2 -r 50 > /dev/null
+	done
+	for run in $(seq "$RUNS"); do
+		for lb_work in deliver smtp pop3; do
+			lb_turns "$run"
+			ratio "lb.$lb_work.one" "lb.$lb_work.one" "lb.$lb_work.direct"
+			ratio "lb.$lb_work.two" "lb.$lb_work.two" "lb.$lb_work.direct"
+			ratio "lb.$lb_work.spread" "lb.$lb_work.two" "lb.$lb_work.one"
+		done
+	done
+	# A backend HAProxy took out of service would make the figures lie.
+	if grep -h ' is DOWN' "$WORK/lb-one.log" "$WORK/lb-two.log" >&2; then
+		say "a backend went DOWN during scenario 6"; exit 1
+	fi
+	# Host b serves only HAProxy over two: it must have had its share.
+	if ! grep -q 'delivered id=' "$WORK/lb-b-smtp.log"; then
+		say "HAProxy over two backends never used the second"; exit 1
+	fi
+fi
+
 # ---- the table ------------------------------------------------------------------
 
 # median min max of the figures recorded under KEY
@@ -464,6 +576,27 @@ table() {
 		row "5. floor handler peak RSS, $link (the baseline)" \
 			"rss.floor.$link" KiB
 	done
+	if [ -n "$LB_SKIPPED" ]; then
+		echo "| 6. behind HAProxy: skipped, $LB_SKIPPED | - |  | - | - | - |"
+		return
+	fi
+	for lb_work in deliver smtp pop3; do
+		case $lb_work in
+		deliver) what="SMTP delivery C=8, 20 per connection, 50 mailboxes"
+			 unit=msgs/s ;;
+		*) what="$lb_work-handler session, C=8"; unit=sessions/s ;;
+		esac
+		row "6. $what, direct (no HAProxy)" "lb.$lb_work.direct" $unit
+		row "6. $what, via HAProxy over one backend vs direct" \
+			"lb.$lb_work.one" $unit "lb.$lb_work.direct" direct \
+			"lb.$lb_work.one"
+		row "6. $what, via HAProxy over two backends vs direct" \
+			"lb.$lb_work.two" $unit "lb.$lb_work.direct" direct \
+			"lb.$lb_work.two"
+		row "6. $what, via HAProxy: two backends vs one" \
+			"lb.$lb_work.two" $unit "lb.$lb_work.one" "one backend" \
+			"lb.$lb_work.spread"
+	done
 }
 
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -483,6 +616,9 @@ git diff --quiet HEAD 2>/dev/null || commit="$commit (with uncommitted changes)"
 	echo "...\" hold a handler against its floor plus work the design requires"
 	echo "and the floor does not do.  Peak RSS includes the moment between"
 	echo "tcpspawn's fork and the exec (the floor handler's row is that baseline)."
+	echo "Scenario 6 puts HAProxy (conf/haproxy/haproxy.cfg, PROXY v2) in front"
+	echo "of one and of two handler hosts sharing the mail root; its ratios hold"
+	echo "it against the same load sent direct, and two hosts against one."
 	echo
 	table
 } > "$WORK/RESULTS.md"
