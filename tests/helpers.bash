@@ -86,7 +86,9 @@ not() { if "$@"; then return 1; fi; }
 free_port() {
 	local port
 	for _ in $(seq 50); do
-		port=$((20000 + RANDOM % 30000))
+		# Below the ephemeral range (32768 and up), where the local end of
+		# any outgoing connection could take the port before we bind it.
+		port=$((10000 + RANDOM % 22000))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 			echo "$port"
 			return
