@@ -13,7 +13,6 @@
 #include "lineio.h"
 #include "log.h"
 
-#define COPY_CHUNK 65536
 
 /* The new file being written, for maildrop_update_abandon(). */
 static char new_path[LOCK_PATH_MAX];
@@ -23,35 +22,6 @@ void maildrop_update_abandon(void)
 {
 	if (writing_new)
 		unlink(new_path);
-}
-
-/* Copy [from, to) of in to the end of out: in the kernel where it can,
- * else through a small buffer. */
-static bool copy_range(int in, off_t from, off_t to, int out)
-{
-	static char buf[COPY_CHUNK];
-	while (from < to) {
-		size_t want = to - from > COPY_CHUNK ? COPY_CHUNK :
-			      (size_t)(to - from);
-		ssize_t n = copy_file_range(in, &from, out, NULL,
-					    (size_t)(to - from), 0);
-		if (n > 0)
-			continue;
-		if (n == 0)
-			return false;           /* the file is shorter */
-		if (errno == EINTR)
-			continue;
-		if (errno != EXDEV && errno != ENOSYS && errno != EINVAL &&
-		    errno != EOPNOTSUPP)
-			return false;
-		n = pread(in, buf, want, from);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0 || !write_all(out, buf, (size_t)n))
-			return false;
-		from += n;
-	}
-	return true;
 }
 
 static void test_delay(void)
@@ -73,7 +43,7 @@ static bool write_new(int in, const struct mailbox_index *idx,
 	for (size_t i = 0; i < idx->count; i++) {
 		off_t next = at + (off_t)mailbox_index_stored_len(idx, i) + 2;
 		if (maildrop_is_deleted(deleted, i)) {
-			if (!copy_range(in, run_start, at, out))
+			if (!store_copy_range(in, run_start, at, out))
 				return false;
 			run_start = next;
 		}
@@ -84,21 +54,9 @@ static bool write_new(int in, const struct mailbox_index *idx,
 		}
 	}
 	/* The last kept run and the mail appended since run on together. */
-	return copy_range(in, run_start, current_end, out);
+	return store_copy_range(in, run_start, current_end, out);
 }
 
-static bool fsync_directory(const char *user)
-{
-	char dir[LOCK_PATH_MAX];
-	if (!store_path(dir, user, ""))
-		return false;
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	bool ok = fsync(fd) == 0;
-	close(fd);
-	return ok;
-}
 
 static bool rewrite_locked(const char *user, int mailbox_fd,
 			   const struct mailbox_index *idx,
@@ -143,7 +101,7 @@ static bool rewrite_locked(const char *user, int mailbox_fd,
 		return false;
 	}
 	writing_new = 0;
-	if (!fsync_directory(user))
+	if (!store_fsync_directory(user))
 		log_msg(LOG_WARNING, "cannot fsync the mailbox directory of %s",
 			user);
 	return true;

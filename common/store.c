@@ -63,19 +63,29 @@ off_t store_complete_end(int fd, off_t size)
 	return 0;
 }
 
-static bool copy_range(int from_fd, off_t length, int to_fd)
+bool store_copy_range(int in, off_t from, off_t to, int out)
 {
 	static char buf[COPY_CHUNK];
-	off_t done = 0;
-	while (done < length) {
-		size_t want = length - done > (off_t)sizeof buf ?
-			      sizeof buf : (size_t)(length - done);
-		ssize_t got = pread(from_fd, buf, want, done);
-		if (got <= 0)
+	while (from < to) {
+		size_t want = to - from > COPY_CHUNK ? COPY_CHUNK :
+			      (size_t)(to - from);
+		ssize_t n = copy_file_range(in, &from, out, NULL,
+					    (size_t)(to - from), 0);
+		if (n > 0)
+			continue;
+		if (n == 0)
+			return false;           /* the file is shorter */
+		if (errno == EINTR)
+			continue;
+		if (errno != EXDEV && errno != ENOSYS && errno != EINVAL &&
+		    errno != EOPNOTSUPP)
 			return false;
-		if (!write_all(to_fd, buf, (size_t)got))
+		n = pread(in, buf, want, from);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || !write_all(out, buf, (size_t)n))
 			return false;
-		done += got;
+		from += n;
 	}
 	return true;
 }
@@ -96,16 +106,12 @@ static bool torn_tail_is_ours(int fd, off_t start, off_t size)
 	       memcmp(head, mark, want) == 0;
 }
 
-/* fsync the directory holding path, so a newly created file survives a
- * crash along with its contents. */
-static bool fsync_parent(const char *path)
+bool store_fsync_directory(const char *user)
 {
 	char dir[LOCK_PATH_MAX];
-	snprintf(dir, sizeof dir, "%s", path);
-	char *slash = strrchr(dir, '/');
-	if (slash)
-		*slash = '\0';
-	int fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (!store_path(dir, user, ""))
+		return false;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return false;
 	bool ok = fsync(fd) == 0;
@@ -144,9 +150,9 @@ static enum store_result append_locked(const char *user, const char *path,
 	bool ok = (start == st.st_size || ftruncate(fd, start) == 0) &&
 		  lseek(fd, start, SEEK_SET) == start &&
 		  write_all(fd, prefix, prefix_len) &&
-		  copy_range(spool_fd, spool_len, fd) &&
+		  store_copy_range(spool_fd, 0, spool_len, fd) &&
 		  write_all(fd, ".\n", 2) && fsync(fd) == 0 &&
-		  (st.st_size > 0 || fsync_parent(path));
+		  (st.st_size > 0 || store_fsync_directory(user));
 	if (!ok) {
 		log_msg(LOG_ERR, "cannot append to the mailbox of %s: %s", user,
 			strerror(errno));

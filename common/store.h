@@ -49,6 +49,14 @@ enum store_result store_append(const char *user, const char *prefix,
 			       size_t prefix_len, int spool_fd, off_t spool_len,
 			       const struct store_locking *locking);
 
+/* Copy [from, to) of in to out at out's file offset: in the kernel where
+ * it can (copy_file_range), else through a bounded buffer. */
+bool store_copy_range(int in, off_t from, off_t to, int out);
+
+/* fsync USERS/<user>/, so a file created or renamed there survives a
+ * crash along with its contents. */
+bool store_fsync_directory(const char *user);
+
 /* Create an unlinked temporary file in dir (for spooling). */
 int store_temp_file(const char *dir);
 
