@@ -2,11 +2,10 @@
  * Concurrency comes from whatever starts it (inetd, xinetd, systemd socket
  * activation, socat, tcpspawn).  The session itself is smtp_handler() in
  * smtp.c, kept apart from main so tests/fuzz/ can run it in-process. */
-#include <signal.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "lock.h"
+#include "signals.h"
 #include "smtp.h"
 
 static void on_signal(int sig)
@@ -17,24 +16,9 @@ static void on_signal(int sig)
 	_exit(128 + sig);
 }
 
-static void handle_signals(void)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	/* Over a file-size limit (ulimit -f) write() must fail with EFBIG,
-	 * so the sender gets a 4xx, rather than the signal killing us. */
-	signal(SIGXFSZ, SIG_IGN);
-}
-
 int main(int argc, char **argv)
 {
 	static struct session s;
-	handle_signals();
+	signals_install(on_signal);
 	return smtp_handler(&s, argc, argv);
 }
