@@ -79,10 +79,19 @@ static void hand_out(struct line_reader *r, size_t len, size_t consumed,
 	r->start += consumed;
 }
 
+/* When a line must have arrived: the timeout from now, or < 0 for none. */
+static long long deadline_from_now(const struct line_reader *r)
+{
+	return r->timeout_ms < 0 ? -1 : now_ms() + r->timeout_ms;
+}
+
 enum line_status reader_next(struct line_reader *r, size_t max_len,
 			     struct line *out)
 {
-	long long deadline = r->timeout_ms < 0 ? -1 : now_ms() + r->timeout_ms;
+	/* Taken at the first read this line needs: a line already buffered
+	 * (pipelined commands, DATA) costs no clock reading. */
+	long long deadline = 0;
+	bool waited = false;
 	if (max_len > sizeof r->buf - 2)
 		max_len = sizeof r->buf - 2;
 	for (;;) {
@@ -121,6 +130,10 @@ enum line_status reader_next(struct line_reader *r, size_t max_len,
 			hand_out(r, len, len, out);
 			return LINE_OK;
 		}
+		if (!waited) {
+			deadline = deadline_from_now(r);
+			waited = true;
+		}
 		enum line_status st = fill(r, deadline);
 		if (st != LINE_OK)
 			return st;
@@ -130,7 +143,7 @@ enum line_status reader_next(struct line_reader *r, size_t max_len,
 enum line_status reader_peek(struct line_reader *r, size_t want,
 			     const char **data, size_t *avail)
 {
-	long long deadline = r->timeout_ms < 0 ? -1 : now_ms() + r->timeout_ms;
+	long long deadline = deadline_from_now(r);
 	if (want > sizeof r->buf)
 		want = sizeof r->buf;
 	while (r->end - r->start < want && !r->eof) {
@@ -206,6 +219,18 @@ void writer_put(struct writer *w, const void *data, size_t len)
 		return;
 	}
 	memcpy(w->buf + w->len, data, len);
+	w->len += len;
+}
+
+char *writer_space(struct writer *w, size_t want)
+{
+	if (w->len + want > sizeof w->buf)
+		writer_flush(w);
+	return w->buf + w->len;
+}
+
+void writer_commit(struct writer *w, size_t len)
+{
 	w->len += len;
 }
 

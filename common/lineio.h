@@ -72,6 +72,12 @@ void writer_put(struct writer *w, const void *data, size_t len);
 void writer_puts(struct writer *w, const char *s);
 void writer_printf(struct writer *w, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* For output made in place (RETR's line-ending conversion), saving a copy:
+ * writer_space flushes if fewer than want (<= WRITER_BUFSIZE) bytes are
+ * free and returns where they start; writer_commit then adds the len
+ * bytes (len <= want) written there. */
+char *writer_space(struct writer *w, size_t want);
+void writer_commit(struct writer *w, size_t len);
 /* Returns false once any write to the peer has failed. */
 bool writer_flush(struct writer *w);
 

@@ -17,12 +17,24 @@ _Noreturn void pop3_abort(int status)
 	_exit(status);
 }
 
+/* One line for what a logged-in session did, however it ended. */
+static void log_session_end(const struct pop3_session *s, const char *how)
+{
+	if (s->state != STATE_TRANSACTION)
+		return;
+	log_msg(LOG_INFO, "%s: %s: retrieved %zu messages (%llu octets), "
+		"%zu TOP, %zu marked deleted", s->user, how, s->retrieved,
+		s->retrieved_size, s->tops, s->deleted_count);
+}
+
 /* Send a last reply and end the session without UPDATE. */
-static _Noreturn void close_session(struct pop3_session *s, enum pop3_reply r)
+static _Noreturn void close_session(struct pop3_session *s, enum pop3_reply r,
+				    const char *how)
 {
 	if (r != REPLY_SENT)
 		reply_send(s, r);
 	writer_flush(&s->out);
+	log_session_end(s, how);
 	pop3_abort(0);
 }
 
@@ -34,17 +46,18 @@ static void command_loop(struct pop3_session *s)
 	while (!s->quit) {
 		enum line_status st = reader_next(&s->in, POP3_LINE_MAX, &line);
 		if (st == LINE_TIMEOUT) {
-			log_msg(LOG_INFO, "%s: idle timeout", s->user_given ?
-				s->user : "(no user)");
-			close_session(s, ERR_TIMEOUT);
+			if (s->state != STATE_TRANSACTION)
+				log_msg(LOG_INFO, "idle timeout before login");
+			close_session(s, ERR_TIMEOUT, "idle timeout");
 		}
 		if (st != LINE_OK || line.unterminated)
-			close_session(s, REPLY_SENT);   /* dropped connection */
+			close_session(s, REPLY_SENT, "connection dropped");
 		enum pop3_reply bad = REPLY_SENT;
 		if (!line.complete) {
 			bad = ERR_LINE_TOO_LONG;
 			if (reader_skip_rest(&s->in) != LINE_OK)
-				close_session(s, REPLY_SENT);
+				close_session(s, REPLY_SENT,
+					      "connection dropped");
 		} else if (line.len + (line.crlf ? 2 : 1) > POP3_LINE_MAX) {
 			bad = ERR_LINE_TOO_LONG;
 		} else if (line.has_nul) {
@@ -57,9 +70,9 @@ static void command_loop(struct pop3_session *s)
 		if (reply_is_client_error(bad))
 			errors++;
 		if (s->out.failed)
-			close_session(s, REPLY_SENT);   /* the client is gone */
+			close_session(s, REPLY_SENT, "connection dropped");
 		if (errors >= s->settings->max_errors)
-			close_session(s, ERR_TOO_MANY_ERRORS);
+			close_session(s, ERR_TOO_MANY_ERRORS, "too many errors");
 	}
 }
 
@@ -89,6 +102,7 @@ int pop3_handler(struct pop3_session *s, int argc, char **argv)
 	reply_send(s, OK_GREETING);
 	command_loop(s);
 	writer_flush(&s->out);
+	log_session_end(s, "QUIT");
 	lock_release_all();
 	return 0;
 }

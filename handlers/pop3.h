@@ -94,6 +94,10 @@ struct pop3_session {
 	unsigned char *deleted;         /* bitmap, one bit per message */
 	size_t deleted_count;
 	unsigned long long deleted_size;
+	/* What the session sent, logged once when it ends (a line per
+	 * message would be a line per message of a 100,000-message drop). */
+	size_t retrieved, tops;
+	unsigned long long retrieved_size;
 	struct read_window window;
 };
 

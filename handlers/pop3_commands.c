@@ -287,18 +287,23 @@ static enum pop3_reply cmd_uidl(struct pop3_session *s, char *args)
 }
 
 static enum pop3_reply send_message(struct pop3_session *s, size_t i,
-				    long long body_lines, const char *what)
+				    long long body_lines)
 {
+	uint64_t size = mailbox_index_pop3_size(&s->index, i);
 	if (body_lines < 0)
-		reply_send(s, OK_RETR, (unsigned long long)
-			   mailbox_index_pop3_size(&s->index, i));
+		reply_send(s, OK_RETR, (unsigned long long)size);
 	else
 		reply_send(s, OK_TOP);
 	if (!pop3_send_message(s, i, body_lines)) {
 		log_msg(LOG_ERR, "%s: cannot read message %zu", s->user, i + 1);
 		pop3_abort(1);          /* a message cut short cannot go on */
 	}
-	log_msg(LOG_INFO, "%s: %s %zu", s->user, what, i + 1);
+	if (body_lines < 0) {
+		s->retrieved++;
+		s->retrieved_size += size;
+	} else {
+		s->tops++;
+	}
 	return REPLY_SENT;
 }
 
@@ -306,7 +311,7 @@ static enum pop3_reply cmd_retr(struct pop3_session *s, char *args)
 {
 	size_t i;
 	enum pop3_reply r = one_message(s, args, &i);
-	return r != REPLY_SENT ? r : send_message(s, i, -1, "RETR");
+	return r != REPLY_SENT ? r : send_message(s, i, -1);
 }
 
 static enum pop3_reply cmd_top(struct pop3_session *s, char *args)
@@ -320,8 +325,7 @@ static enum pop3_reply cmd_top(struct pop3_session *s, char *args)
 	enum pop3_reply r = message_number(s, number, &i);
 	if (r != REPLY_SENT)
 		return r;
-	return send_message(s, i, lines > LLONG_MAX ? LLONG_MAX : (long long)lines,
-			    "TOP");
+	return send_message(s, i, lines > LLONG_MAX ? LLONG_MAX : (long long)lines);
 }
 
 static enum pop3_reply cmd_dele(struct pop3_session *s, char *args)

@@ -1,6 +1,7 @@
 /* pop3_replies: every line the POP3 handler sends, in one place. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "pop3.h"
 
@@ -62,6 +63,13 @@ bool reply_is_client_error(enum pop3_reply r)
 
 void reply_send(struct pop3_session *s, enum pop3_reply r, ...)
 {
+	/* Most replies are fixed text: no formatting for the "." after
+	 * every RETR. */
+	if (!strchr(replies[r], '%')) {
+		writer_puts(&s->out, replies[r]);
+		writer_put(&s->out, "\r\n", 2);
+		return;
+	}
 	char line[POP3_LINE_MAX * 2];
 	va_list ap;
 	va_start(ap, r);

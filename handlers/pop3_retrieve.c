@@ -8,6 +8,7 @@
 #include "pop3.h"
 
 #define CHUNK POP3_READ_WINDOW
+_Static_assert(2 * CHUNK <= WRITER_BUFSIZE, "a converted chunk fits the writer");
 
 /* Where TOP is in the message. */
 struct top_state {
@@ -77,7 +78,6 @@ static size_t read_at(struct pop3_session *s, off_t at, off_t end,
 
 bool pop3_send_message(struct pop3_session *s, size_t i, long long body_lines)
 {
-	static char out[2 * CHUNK];
 	off_t at = mailbox_index_offset(&s->index, i);
 	off_t end = at + (off_t)mailbox_index_stored_len(&s->index, i);
 	struct top_state top = { true, body_lines };
@@ -92,8 +92,11 @@ bool pop3_send_message(struct pop3_session *s, size_t i, long long body_lines)
 		if (got == 0)
 			return false;
 		at += (off_t)got;
-		size_t n = convert(in, got, out, &at_line_start, &top, &done);
-		writer_put(&s->out, out, n);
+		/* Converted straight into the writer: at worst every byte is
+		 * an LF that becomes two. */
+		char *out = writer_space(&s->out, 2 * got);
+		writer_commit(&s->out, convert(in, got, out, &at_line_start,
+					       &top, &done));
 	}
 	reply_send(s, LINE_END);
 	return true;

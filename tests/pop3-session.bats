@@ -213,3 +213,30 @@ teardown() {
 	[ "$(echo "$ids" | wc -l)" -eq 3 ]
 	[ "$(echo "$ids" | sort -u | wc -l)" -eq 3 ]
 }
+
+# The log holds one line for what a session did, not one per message.
+session_log() { cat "$BATS_TEST_TMPDIR/session-$1/log"; }
+
+@test "a session logs what it retrieved and deleted once, when it ends with QUIT" {
+	session_open a
+	session_login a bob pwbob
+	session_send a 'RETR 1' 'RETR 2' 'TOP 3 0' 'DELE 2' 'QUIT'
+	session_wait a '^\+OK Thanks for using POP3 server'
+	session_exit a
+	# The octets are the two RETRs' own "+OK n octets" figures.
+	local octets
+	octets=$(session_out a | awk '/^\+OK [0-9]+ octets$/ { n += $2 } END { print n }')
+	session_log a | grep -qx "pop3-handler\[[0-9]*\]: bob: QUIT: retrieved 2 messages ($octets octets), 1 TOP, 1 marked deleted"
+	[ "$(session_log a | grep -c 'retrieved')" -eq 1 ]
+	not grep -q 'RETR\|TOP [0-9]' "$BATS_TEST_TMPDIR/session-a/log"
+}
+
+@test "a dropped session logs what it retrieved too, and that it was dropped" {
+	session_open a
+	session_login a bob pwbob
+	session_send a 'RETR 3' 'DELE 1'
+	session_wait a '^\+OK message deleted'
+	session_close a
+	session_log a | grep -q 'bob: connection dropped: retrieved 1 messages ([1-9][0-9]* octets), 0 TOP, 1 marked deleted$'
+	cmp "$BATS_TEST_TMPDIR/original" "$(mailbox bob)"
+}
