@@ -101,8 +101,10 @@ int pop3_handler(struct pop3_session *s, int argc, char **argv)
 
 	reply_send(s, OK_GREETING);
 	command_loop(s);
+	/* Unlocked before the client reads QUIT's +OK, so a client that
+	 * logs in again at once is never told the maildrop is in use. */
+	lock_release_all();
 	writer_flush(&s->out);
 	log_session_end(s, "QUIT");
-	lock_release_all();
 	return 0;
 }
