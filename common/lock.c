@@ -112,7 +112,10 @@ static void break_if_stale(const char *path, int stale_seconds)
 static char own_text[300];
 static size_t own_len;
 
-static enum lock_result try_once(const char *path, int stale_seconds)
+/* One attempt at creating the lock; a lock in the way is judged (and
+ * removed if stale, then tried again) only if judge is set. */
+static enum lock_result try_once(const char *path, int stale_seconds,
+				 bool judge)
 {
 	if (!own_len)
 		own_len = (size_t)snprintf(own_text, sizeof own_text, "%ld %s\n",
@@ -137,28 +140,45 @@ static enum lock_result try_once(const char *path, int stale_seconds)
 				strerror(errno));
 			return LOCK_ERROR;
 		}
+		if (!judge)
+			break;
 		break_if_stale(path, stale_seconds);
 	}
 	return LOCK_BUSY;
 }
 
-/* Waiters back off 1, 2, 4, 8, 8... ms.  A mailbox write lock is held for
- * about a millisecond per delivery; pauses growing to 64 ms left it idle
- * most of the time when several deliveries queued for one mailbox. */
-#define LOCK_MAX_PAUSE_MS 8
+static long long monotonic_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A mailbox write lock is held for well under a millisecond per delivery,
+ * so waiters retry every LOCK_PAUSE_MS: longer pauses (a backoff growing
+ * to 8 ms) left the lock idle between holders when deliveries queued for
+ * one mailbox.  A retry is one failed open(2); whether the lock in the
+ * way is stale (six system calls) is judged at the first try and then
+ * every LOCK_JUDGE_EVERY_MS. */
+#define LOCK_PAUSE_MS 1
+#define LOCK_JUDGE_EVERY_MS 50
 
 enum lock_result lock_take(const char *path, int wait_ms, int stale_seconds)
 {
-	int waited = 0, pause_ms = 1;
+	long long start = monotonic_ms(), judged = start;
+	enum lock_result r = try_once(path, stale_seconds, true);
 	for (;;) {
-		enum lock_result r = try_once(path, stale_seconds);
-		if (r != LOCK_BUSY || waited >= wait_ms)
+		if (r != LOCK_BUSY)
 			return r;
-		struct timespec ts = { 0, (long)pause_ms * 1000000L };
+		long long now = monotonic_ms();
+		if (now - start >= wait_ms)
+			return r;
+		struct timespec ts = { 0, LOCK_PAUSE_MS * 1000000L };
 		nanosleep(&ts, NULL);
-		waited += pause_ms;
-		if (pause_ms < LOCK_MAX_PAUSE_MS)
-			pause_ms *= 2;
+		bool judge = now - judged >= LOCK_JUDGE_EVERY_MS;
+		if (judge)
+			judged = now;
+		r = try_once(path, stale_seconds, judge);
 	}
 }
 
