@@ -7,17 +7,13 @@
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "stamp.h"
 
 void reader_init(struct line_reader *r, int fd, int timeout_ms,
 		 struct writer *flush_first)
@@ -47,7 +43,7 @@ static enum line_status fill(struct line_reader *r, long long deadline)
 		writer_flush(r->flush_first);
 	for (;;) {
 		if (deadline >= 0) {
-			long long left = deadline - now_ms();
+			long long left = deadline - stamp_clock_ms();
 			if (left <= 0)
 				return LINE_TIMEOUT;
 			struct pollfd p = { .fd = r->fd, .events = POLLIN };
@@ -82,7 +78,7 @@ static void hand_out(struct line_reader *r, size_t len, size_t consumed,
 /* When a line must have arrived: the timeout from now, or < 0 for none. */
 static long long deadline_from_now(const struct line_reader *r)
 {
-	return r->timeout_ms < 0 ? -1 : now_ms() + r->timeout_ms;
+	return r->timeout_ms < 0 ? -1 : stamp_clock_ms() + r->timeout_ms;
 }
 
 enum line_status reader_next(struct line_reader *r, size_t max_len,
@@ -222,10 +218,13 @@ void writer_put(struct writer *w, const void *data, size_t len)
 	w->len += len;
 }
 
-char *writer_space(struct writer *w, size_t want)
+char *writer_room(struct writer *w, size_t need, size_t *room)
 {
-	if (w->len + want > sizeof w->buf)
+	if (need > sizeof w->buf)
+		abort();        /* a caller's bug: it could never fit */
+	if (w->len + need > sizeof w->buf)
 		writer_flush(w);
+	*room = sizeof w->buf - w->len;
 	return w->buf + w->len;
 }
 
@@ -249,4 +248,13 @@ void writer_printf(struct writer *w, const char *fmt, ...)
 	if (n < 0)
 		return;
 	writer_put(w, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+}
+
+void connection_hang_up(void)
+{
+	/* shutdown reaches the client even where fd 2 is the same socket
+	 * (inetd); on pipes it fails, and closing them is the end. */
+	shutdown(1, SHUT_WR);
+	close(0);
+	close(1);
 }

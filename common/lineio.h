@@ -73,10 +73,10 @@ void writer_puts(struct writer *w, const char *s);
 void writer_printf(struct writer *w, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* For output made in place (RETR's line-ending conversion), saving a copy:
- * writer_space flushes if fewer than want (<= WRITER_BUFSIZE) bytes are
- * free and returns where they start; writer_commit then adds the len
- * bytes (len <= want) written there. */
-char *writer_space(struct writer *w, size_t want);
+ * writer_room flushes if fewer than need (<= WRITER_BUFSIZE) bytes are
+ * free, then returns where the free bytes start and sets *room to how many
+ * there are; writer_commit then adds the len (<= *room) bytes written. */
+char *writer_room(struct writer *w, size_t need, size_t *room);
 void writer_commit(struct writer *w, size_t len);
 /* Returns false once any write to the peer has failed. */
 bool writer_flush(struct writer *w);
@@ -86,6 +86,11 @@ bool writer_flush(struct writer *w);
  * until the previous one is ACKed (delayed by up to 40 ms on the peer)
  * only adds waiting.  Harmless on pipes and files. */
 void writer_no_delay(int fd);
+
+/* End the connection on fd 0 and 1 once the session is over, so the
+ * client sees the end at once rather than after the kernel has torn this
+ * process down: the next session can begin meanwhile. */
+void connection_hang_up(void);
 
 /* write(2) all of buf, retrying on EINTR and short writes. */
 bool write_all(int fd, const void *buf, size_t len);

@@ -8,7 +8,7 @@
 #include "pop3.h"
 
 #define CHUNK POP3_READ_WINDOW
-_Static_assert(2 * CHUNK <= WRITER_BUFSIZE, "a converted chunk fits the writer");
+#define MIN_ROOM 4096           /* converting less at a time costs more calls */
 
 /* Where TOP is in the message. */
 struct top_state {
@@ -88,13 +88,17 @@ bool pop3_send_message(struct pop3_session *s, size_t i, long long body_lines)
 	 * waiting for the client's delayed ACK (40 ms per RETR). */
 	while (at < end && !done && !s->out.failed) {
 		const char *in;
-		size_t got = read_at(s, at, end, &in);
+		size_t got = read_at(s, at, end, &in), room;
 		if (got == 0)
 			return false;
+		/* Converted straight into the writer, as much as surely fits
+		 * (each byte may become two); the writer is flushed only when
+		 * it has less than MIN_ROOM, or this small rest, left. */
+		size_t need = 2 * got < MIN_ROOM ? 2 * got : MIN_ROOM;
+		char *out = writer_room(&s->out, need, &room);
+		if (got > room / 2)
+			got = room / 2;
 		at += (off_t)got;
-		/* Converted straight into the writer: at worst every byte is
-		 * an LF that becomes two. */
-		char *out = writer_space(&s->out, 2 * got);
 		writer_commit(&s->out, convert(in, got, out, &at_line_start,
 					       &top, &done));
 	}
