@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "stamp.h"
 
 /* A session holds at most a maildrop lock and a write lock at once. */
 #define MAX_HELD 4
@@ -147,30 +148,23 @@ static enum lock_result try_once(const char *path, int stale_seconds,
 	return LOCK_BUSY;
 }
 
-static long long monotonic_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* A mailbox write lock is held for well under a millisecond per delivery,
  * so waiters retry every LOCK_PAUSE_MS: longer pauses (a backoff growing
  * to 8 ms) left the lock idle between holders when deliveries queued for
  * one mailbox.  A retry is one failed open(2); whether the lock in the
- * way is stale (six system calls) is judged at the first try and then
+ * way is stale (seven system calls) is judged at the first try and then
  * every LOCK_JUDGE_EVERY_MS. */
 #define LOCK_PAUSE_MS 1
 #define LOCK_JUDGE_EVERY_MS 50
 
 enum lock_result lock_take(const char *path, int wait_ms, int stale_seconds)
 {
-	long long start = monotonic_ms(), judged = start;
+	long long start = stamp_clock_ms(), judged = start;
 	enum lock_result r = try_once(path, stale_seconds, true);
 	for (;;) {
 		if (r != LOCK_BUSY)
 			return r;
-		long long now = monotonic_ms();
+		long long now = stamp_clock_ms();
 		if (now - start >= wait_ms)
 			return r;
 		struct timespec ts = { 0, LOCK_PAUSE_MS * 1000000L };

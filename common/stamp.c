@@ -26,3 +26,10 @@ void stamp_unique_id(char *buf, size_t size)
 	snprintf(buf, size, "%llX.%05lX.%X.%08X", (unsigned long long)tv.tv_sec,
 		 (long)tv.tv_usec, (unsigned int)getpid(), random_bits);
 }
+
+long long stamp_clock_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
