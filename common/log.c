@@ -45,8 +45,8 @@ void log_init(const char *program, const char *target)
 void log_msg(int priority, const char *fmt, ...)
 {
 	/* The stderr form is built in one buffer and written at once: no
-	 * unbuffered stdio, no getpid() per line (a RETR-all logs a line per
-	 * message), and lines of concurrent sessions never interleave. */
+	 * unbuffered stdio, no getpid() per line (SMTP logs a line per
+	 * delivery), and lines of concurrent sessions never interleave. */
 	char line[sizeof stderr_prefix + 1024];
 	size_t start = log_to_stderr ? strlen(stderr_prefix) : 0;
 	char *text = line + start, *p;

@@ -17,14 +17,24 @@ _Noreturn void pop3_abort(int status)
 	_exit(status);
 }
 
-/* One line for what a logged-in session did, however it ended. */
+/* One line for what a logged-in session did, however it ended, logged
+ * before the last flush (which a client that stopped reading can block).
+ * A session a signal ends has no line: logging is not safe in a signal
+ * handler. */
 static void log_session_end(const struct pop3_session *s, const char *how)
 {
 	if (s->state != STATE_TRANSACTION)
 		return;
-	log_msg(LOG_INFO, "%s: %s: retrieved %zu messages (%llu octets), "
-		"%zu TOP, %zu marked deleted", s->user, how, s->retrieved,
+	log_msg(LOG_INFO, "%s: session end (%s): RETR %zu (%llu octets), "
+		"TOP %zu, marked deleted %zu", s->user, how, s->retrieved,
 		s->retrieved_size, s->tops, s->deleted_count);
+}
+
+_Noreturn void pop3_end(struct pop3_session *s, const char *how, int status)
+{
+	log_session_end(s, how);
+	writer_flush(&s->out);
+	pop3_abort(status);
 }
 
 /* Send a last reply and end the session without UPDATE. */
@@ -33,9 +43,7 @@ static _Noreturn void close_session(struct pop3_session *s, enum pop3_reply r,
 {
 	if (r != REPLY_SENT)
 		reply_send(s, r);
-	writer_flush(&s->out);
-	log_session_end(s, how);
-	pop3_abort(0);
+	pop3_end(s, how, 0);
 }
 
 /* Read and run commands until QUIT, EOF, timeout or too many errors. */
@@ -47,7 +55,8 @@ static void command_loop(struct pop3_session *s)
 		enum line_status st = reader_next(&s->in, POP3_LINE_MAX, &line);
 		if (st == LINE_TIMEOUT) {
 			if (s->state != STATE_TRANSACTION)
-				log_msg(LOG_INFO, "idle timeout before login");
+				log_msg(LOG_INFO, "idle timeout before login%s%s",
+					s->user[0] ? " as " : "", s->user);
 			close_session(s, ERR_TIMEOUT, "idle timeout");
 		}
 		if (st != LINE_OK || line.unterminated)
@@ -104,7 +113,7 @@ int pop3_handler(struct pop3_session *s, int argc, char **argv)
 	/* Unlocked before the client reads QUIT's +OK, so a client that
 	 * logs in again at once is never told the maildrop is in use. */
 	lock_release_all();
+	log_session_end(s, s->update_failed ? "QUIT, update failed" : "QUIT");
 	writer_flush(&s->out);
-	log_session_end(s, "QUIT");
 	return 0;
 }

@@ -98,6 +98,7 @@ struct pop3_session {
 	 * message would be a line per message of a 100,000-message drop). */
 	size_t retrieved, tops;
 	unsigned long long retrieved_size;
+	bool update_failed;             /* QUIT could not remove the messages */
 	struct read_window window;
 };
 
@@ -120,7 +121,11 @@ bool pop3_send_message(struct pop3_session *s, size_t i, long long body_lines);
  * through pop3_abort(). */
 int pop3_handler(struct pop3_session *s, int argc, char **argv);
 
-/* Leave the session at once, releasing its locks, without UPDATE. */
+/* Leave the session at once, releasing its locks, without UPDATE.
+ * Async-signal-safe. */
 _Noreturn void pop3_abort(int status);
+/* The same from the session's own code: log what the session did (how it
+ * ended: "connection dropped"...), flush the replies, then pop3_abort. */
+_Noreturn void pop3_end(struct pop3_session *s, const char *how, int status);
 
 #endif

@@ -217,8 +217,9 @@ static enum pop3_reply cmd_quit(struct pop3_session *s, char *args)
 		return OK_BYE;
 	const struct store_locking locking = {
 		(int)s->settings->lock_wait_ms, (int)s->settings->lock_stale };
-	return maildrop_update(s->user, s->mailbox_fd, &s->index, s->deleted,
-			       &locking) ? OK_BYE : ERR_UPDATE_FAILED;
+	s->update_failed = !maildrop_update(s->user, s->mailbox_fd, &s->index,
+					    s->deleted, &locking);
+	return s->update_failed ? ERR_UPDATE_FAILED : OK_BYE;
 }
 
 /* ---- TRANSACTION ---- */
@@ -277,8 +278,8 @@ static enum pop3_reply cmd_uidl(struct pop3_session *s, char *args)
 			continue;
 		if (!mailbox_index_uidl(&s->index, s->mailbox_fd, i, id)) {
 			log_msg(LOG_ERR, "%s: cannot read the maildrop", s->user);
-			writer_flush(&s->out);
-			pop3_abort(1);  /* a listing cut short cannot go on */
+			/* A listing cut short cannot go on. */
+			pop3_end(s, "maildrop read error", 1);
 		}
 		reply_send(s, LINE_UIDL, i + 1, id);
 	}
@@ -296,7 +297,8 @@ static enum pop3_reply send_message(struct pop3_session *s, size_t i,
 		reply_send(s, OK_TOP);
 	if (!pop3_send_message(s, i, body_lines)) {
 		log_msg(LOG_ERR, "%s: cannot read message %zu", s->user, i + 1);
-		pop3_abort(1);          /* a message cut short cannot go on */
+		/* A message cut short cannot go on. */
+		pop3_end(s, "maildrop read error", 1);
 	}
 	if (body_lines < 0) {
 		s->retrieved++;

@@ -226,9 +226,10 @@ session_log() { cat "$BATS_TEST_TMPDIR/session-$1/log"; }
 	# The octets are the two RETRs' own "+OK n octets" figures.
 	local octets
 	octets=$(session_out a | awk '/^\+OK [0-9]+ octets$/ { n += $2 } END { print n }')
-	session_log a | grep -qx "pop3-handler\[[0-9]*\]: bob: QUIT: retrieved 2 messages ($octets octets), 1 TOP, 1 marked deleted"
-	[ "$(session_log a | grep -c 'retrieved')" -eq 1 ]
-	not grep -q 'RETR\|TOP [0-9]' "$BATS_TEST_TMPDIR/session-a/log"
+	session_log a | grep -qx "pop3-handler\[[0-9]*\]: bob: session end (QUIT): RETR 2 ($octets octets), TOP 1, marked deleted 1"
+	[ "$(session_log a | grep -c 'session end')" -eq 1 ]
+	# No line of its own for any one message.
+	not grep -qE ': (RETR|TOP) [0-9]+$' "$BATS_TEST_TMPDIR/session-a/log"
 }
 
 @test "a dropped session logs what it retrieved too, and that it was dropped" {
@@ -237,6 +238,6 @@ session_log() { cat "$BATS_TEST_TMPDIR/session-$1/log"; }
 	session_send a 'RETR 3' 'DELE 1'
 	session_wait a '^\+OK message deleted'
 	session_close a
-	session_log a | grep -q 'bob: connection dropped: retrieved 1 messages ([1-9][0-9]* octets), 0 TOP, 1 marked deleted$'
+	session_log a | grep -q 'bob: session end (connection dropped): RETR 1 ([1-9][0-9]* octets), TOP 0, marked deleted 1$'
 	cmp "$BATS_TEST_TMPDIR/original" "$(mailbox bob)"
 }
