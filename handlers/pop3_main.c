@@ -1,8 +1,6 @@
 /* pop3-handler: main and the signals.  The session is pop3_handler() in
  * pop3.c, kept apart from main so tests/fuzz/ can run it in-process. */
 
-#include <unistd.h>
-
 #include "pop3.h"
 #include "signals.h"
 
@@ -19,9 +17,6 @@ int main(int argc, char **argv)
 	static struct pop3_session session;
 	signals_install(on_signal);
 	int status = pop3_handler(&session, argc, argv);
-	/* The client sees the end now, not after the kernel has torn down
-	 * this process's memory: the next session can begin meanwhile. */
-	close(0);
-	close(1);
+	connection_hang_up();
 	return status;
 }

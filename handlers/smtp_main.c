@@ -21,9 +21,6 @@ int main(int argc, char **argv)
 	static struct session s;
 	signals_install(on_signal);
 	int status = smtp_handler(&s, argc, argv);
-	/* The client sees the end now, not after the kernel has torn down
-	 * this process's memory: the next session can begin meanwhile. */
-	close(0);
-	close(1);
+	connection_hang_up();
 	return status;
 }
