@@ -2,17 +2,26 @@
  *
  * It writes a greeting, answers every line with a bare positive reply and
  * exits after QUIT, doing nothing else: no configuration, no logging, no
- * storage.  After DATA it answers only the "." that ends the message, so it
- * can stand in for smtp-handler in a delivery run too: the same
- * connections and round trips with nothing stored.  Replies to lines that
- * arrived together leave in one write, as the handlers' writer sends them.
- * Started by tcpspawn exactly like the real handlers, its sessions/s is
- * what fork + exec + the socket round trips cost on this machine; the
- * handlers are measured against it.  The replies start with "+OK", which
- * the load generator accepts for both dialogs. */
+ * checks.  After DATA it answers only the "." that ends the message, so it
+ * can stand in for smtp-handler in a delivery run too.  Replies to lines
+ * that arrived together leave in one write, as the handlers' writer sends
+ * them.  Started by tcpspawn exactly like the real handlers, its
+ * sessions/s is what fork + exec + the socket round trips cost on this
+ * machine; the handlers are measured against it.  The replies start with
+ * "+OK", which the load generator accepts for both dialogs.
+ *
+ *   floor            nothing stored
+ *   floor DIR        each message also stored as the design requires and
+ *                    no more: under DIR/<recipient>/, a lock file made with
+ *                    O_EXCL (retried every millisecond while another holds
+ *                    it), the message appended to floor.txt, fsync, the
+ *                    lock removed, and only then the reply. */
+#include <fcntl.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 static void say(const char *text, size_t len)
@@ -29,8 +38,57 @@ static size_t text_len(const char *line, size_t len)
 	return len;
 }
 
-int main(void)
+/* Storing: the recipient of the message at hand and its bytes. */
+static char recipient[65];
+static char message[1 << 20];
+static size_t message_len;
+
+/* "RCPT TO:<name@...>": keep the name if it is a plain one. */
+static void note_recipient(const char *line, size_t len)
 {
+	const size_t skip = sizeof "RCPT TO:<" - 1;
+	size_t n = 0;
+	recipient[0] = '\0';
+	if (len <= skip || strncasecmp(line, "RCPT TO:<", skip) != 0)
+		return;
+	for (const char *p = line + skip; p < line + len && *p != '@' &&
+	     *p != '>' && n < sizeof recipient - 1; p++, n++)
+		if (*p == '/' || *p == '.' || *p == '\0')
+			return;
+		else
+			recipient[n] = *p;
+	recipient[n] = '\0';
+}
+
+static void store_message(const char *dir)
+{
+	char path[4096], lock[4096 + 8];
+	if (!recipient[0])
+		_exit(1);
+	snprintf(path, sizeof path, "%s/%s/floor.txt", dir, recipient);
+	snprintf(lock, sizeof lock, "%s.lock", path);
+	int held;
+	while ((held = open(lock, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0) {
+		struct timespec pause = { 0, 1000000 };
+		nanosleep(&pause, NULL);
+	}
+	if (write(held, "1 floor\n", 8) != 8)
+		_exit(1);
+	close(held);
+	memcpy(message + message_len, ".\n", 2);      /* room kept for it */
+	message_len += 2;
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+	if (fd < 0 || write(fd, message, message_len) != (ssize_t)message_len ||
+	    fsync(fd) != 0)
+		_exit(1);
+	close(fd);
+	unlink(lock);
+	message_len = 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *store_dir = argc > 1 ? argv[1] : NULL;
 	static const char greeting[] = "+OK floor ready\r\n";
 	static const char ok[] = "+OK\r\n";
 	static const char bye[] = "+OK bye\r\n";
@@ -53,10 +111,26 @@ int main(void)
 			start = i + 1;
 			if (in_data) {
 				/* A message's lines get no reply; its end does. */
-				if (len != 1 || line[0] != '.')
+				if (len != 1 || line[0] != '.') {
+					if (store_dir && message_len + len + 3 <=
+					    sizeof message) {
+						memcpy(message + message_len, line, len);
+						message_len += len;
+						message[message_len++] = '\n';
+					}
 					continue;
+				}
 				in_data = false;
+				if (store_dir)
+					store_message(store_dir);
+			} else if (store_dir && len > 4 &&
+				   strncasecmp(line, "RCPT", 4) == 0) {
+				note_recipient(line, len);
 			} else if (len == 4 && strncasecmp(line, "QUIT", 4) == 0) {
+				if (out_len + sizeof bye - 1 > sizeof out) {
+					say(out, out_len);
+					out_len = 0;
+				}
 				memcpy(out + out_len, bye, sizeof bye - 1);
 				say(out, out_len + sizeof bye - 1);
 				return 0;
@@ -65,7 +139,7 @@ int main(void)
 			}
 			/* Replies to pipelined lines leave together, as the
 			 * handlers' writer sends them. */
-			if (out_len + sizeof ok > sizeof out) {
+			if (out_len + sizeof ok - 1 > sizeof out) {
 				say(out, out_len);
 				out_len = 0;
 			}
