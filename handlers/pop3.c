@@ -17,24 +17,27 @@ _Noreturn void pop3_abort(int status)
 	_exit(status);
 }
 
-/* One line for what a logged-in session did, however it ended, logged
- * before the last flush (which a client that stopped reading can block).
- * A session a signal ends has no line: logging is not safe in a signal
- * handler. */
-static void log_session_end(const struct pop3_session *s, const char *how)
+/* The end of every session but one a signal ends: one log line for what
+ * a logged-in session did; then the locks go, before the last flush, so
+ * neither a client that stopped reading (the flush waits for it) nor one
+ * that logs in again the moment it reads QUIT's +OK finds the maildrop
+ * still locked.  A session a signal ends logs no line: logging is not
+ * safe in a signal handler. */
+static void finish(struct pop3_session *s, const char *how)
 {
-	if (s->state != STATE_TRANSACTION)
-		return;
-	log_msg(LOG_INFO, "%s: session end (%s): RETR %zu (%llu octets), "
-		"TOP %zu, marked deleted %zu", s->user, how, s->retrieved,
-		s->retrieved_size, s->tops, s->deleted_count);
+	if (s->state == STATE_TRANSACTION)
+		log_msg(LOG_INFO, "%s: session end (%s): RETR %zu (%llu octets), "
+			"TOP %zu, marked deleted %zu", s->user, how, s->retrieved,
+			s->retrieved_size, s->tops, s->deleted_count);
+	maildrop_update_abandon();
+	lock_release_all();
+	writer_flush(&s->out);
 }
 
 _Noreturn void pop3_end(struct pop3_session *s, const char *how, int status)
 {
-	log_session_end(s, how);
-	writer_flush(&s->out);
-	pop3_abort(status);
+	finish(s, how);
+	_exit(status);
 }
 
 /* Send a last reply and end the session without UPDATE. */
@@ -78,7 +81,9 @@ static void command_loop(struct pop3_session *s)
 			bad = pop3_dispatch(s, line.text, line.len);
 		if (reply_is_client_error(bad))
 			errors++;
-		if (s->out.failed)
+		/* (After QUIT the update is done: the session ends as one
+		 * that quit, whatever became of the reply.) */
+		if (s->out.failed && !s->quit)
 			close_session(s, REPLY_SENT, "connection dropped");
 		if (errors >= s->settings->max_errors)
 			close_session(s, ERR_TOO_MANY_ERRORS, "too many errors");
@@ -96,6 +101,7 @@ int pop3_handler(struct pop3_session *s, int argc, char **argv)
 	s->mailbox_fd = -1;
 	writer_init(&s->out, 1);
 	writer_no_delay(1);
+	writer_timeout(1, (int)(settings.timeout * 1000));
 	reader_init(&s->in, 0, (int)(settings.timeout * 1000), &s->out);
 	if (!config_apply(&settings, "pop3-handler")) {
 		/* The client is connected already: tell it, as SMTP's 421. */
@@ -110,10 +116,6 @@ int pop3_handler(struct pop3_session *s, int argc, char **argv)
 
 	reply_send(s, OK_GREETING);
 	command_loop(s);
-	/* Unlocked before the client reads QUIT's +OK, so a client that
-	 * logs in again at once is never told the maildrop is in use. */
-	lock_release_all();
-	log_session_end(s, s->update_failed ? "QUIT, update failed" : "QUIT");
-	writer_flush(&s->out);
+	finish(s, s->update_failed ? "QUIT, update failed" : "QUIT");
 	return 0;
 }

@@ -125,7 +125,7 @@ int pop3_handler(struct pop3_session *s, int argc, char **argv);
  * Async-signal-safe. */
 _Noreturn void pop3_abort(int status);
 /* The same from the session's own code: log what the session did (how it
- * ended: "connection dropped"...), flush the replies, then pop3_abort. */
+ * ended: "connection dropped"...), release the locks, flush the replies. */
 _Noreturn void pop3_end(struct pop3_session *s, const char *how, int status);
 
 #endif

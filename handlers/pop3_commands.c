@@ -300,6 +300,8 @@ static enum pop3_reply send_message(struct pop3_session *s, size_t i,
 		/* A message cut short cannot go on. */
 		pop3_end(s, "maildrop read error", 1);
 	}
+	if (s->out.failed)
+		return REPLY_SENT;      /* not sent: the client is gone */
 	if (body_lines < 0) {
 		s->retrieved++;
 		s->retrieved_size += size;

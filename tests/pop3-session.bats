@@ -229,7 +229,7 @@ session_log() { cat "$BATS_TEST_TMPDIR/session-$1/log"; }
 	session_log a | grep -qx "pop3-handler\[[0-9]*\]: bob: session end (QUIT): RETR 2 ($octets octets), TOP 1, marked deleted 1"
 	[ "$(session_log a | grep -c 'session end')" -eq 1 ]
 	# No line of its own for any one message.
-	not grep -qE ': (RETR|TOP) [0-9]+$' "$BATS_TEST_TMPDIR/session-a/log"
+	[ "$(session_log a | grep -c 'RETR\|TOP')" -eq 1 ]
 }
 
 @test "a dropped session logs what it retrieved too, and that it was dropped" {
