@@ -87,6 +87,11 @@ bool writer_flush(struct writer *w);
  * only adds waiting.  Harmless on pipes and files. */
 void writer_no_delay(int fd);
 
+/* If fd is a socket, a write that gets nowhere for timeout_ms fails, so a
+ * client that stops reading cannot hold its session (and the session's
+ * locks) for ever; on pipes a write still waits. */
+void writer_timeout(int fd, int timeout_ms);
+
 /* End the connection on fd 0 and 1 once the session is over, so the
  * client sees the end at once rather than after the kernel has torn this
  * process down: the next session can begin meanwhile. */

@@ -9,6 +9,7 @@
 
 #define CHUNK POP3_READ_WINDOW
 #define MIN_ROOM 4096           /* converting less at a time costs more calls */
+_Static_assert(MIN_ROOM <= WRITER_BUFSIZE, "the writer can make MIN_ROOM free");
 
 /* Where TOP is in the message. */
 struct top_state {

@@ -46,6 +46,7 @@ int smtp_handler(struct session *s, int argc, char **argv)
 	s->state = STATE_START;
 	writer_init(&s->out, 1);
 	writer_no_delay(1);
+	writer_timeout(1, (int)cfg.timeout * 1000);
 	reader_init(&s->in, 0, (int)cfg.timeout * 1000, &s->out);
 	if (!config_apply(&cfg, "smtp-handler")) {
 		reply(s, REPLY_UNAVAILABLE, cfg.domain);

@@ -11,6 +11,8 @@ setup() {
 	LOG="$BATS_TEST_TMPDIR/log"
 }
 
+teardown() { stop_servers; }
+
 # 10,000 NOOP lines (one command: bats makes shell loops slow).
 noops() { yes $'NOOP\r' | head -n 10000; }
 
@@ -54,6 +56,35 @@ drip_into() {
 	[ "$(tail -n 1 "$OUT")" = '-ERR autologout: idle for too long' ]
 	not grep -q '^+OK maildrop' "$OUT"
 	[ ! -e "$ROOT/USERS/bob/pop3.lock" ]
+}
+
+@test "a POP3 client that stops reading is cut off after the timeout, its lock freed" {
+	command -v python3 >/dev/null || skip "python3 not installed"
+	# 20 MB of mail: far more than the socket buffers hold.
+	python3 -c '
+import sys
+line = b"x" * 70 + b"\n"
+sys.stdout.buffer.write(b"Subject: big\n\n" + line * 300000 + b".\n")' \
+		> "$(mailbox bob)"
+	MAIL_TIMEOUT=1 spawn_handler "$BIN/pop3-handler"
+	python3 - "$PORT" "$ROOT/USERS/bob/pop3.lock" <<'PY'
+import os, socket, sys, time
+port, lock = int(sys.argv[1]), sys.argv[2]
+s = socket.create_connection(("127.0.0.1", port))
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.sendall(b"USER bob\r\nPASS pwbob\r\nRETR 1\r\n")
+time.sleep(0.5)
+assert os.path.exists(lock), "the session never got the maildrop"
+# Never read: the handler's writes stop getting anywhere.
+for _ in range(100):
+    if not os.path.exists(lock):
+        break
+    time.sleep(0.1)
+else:
+    sys.exit("the lock is still held 10 s after the client stopped reading")
+PY
+	grep -q 'bob: session end (connection dropped): RETR 0 (0 octets)' \
+		"$BATS_TEST_TMPDIR/server.log"
 }
 
 @test "SMTP: 550 and 452 refusals of well-formed commands do not count as errors; 501s do" {
