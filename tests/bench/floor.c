@@ -16,6 +16,7 @@
  *                    O_EXCL (retried every millisecond while another holds
  *                    it), the message appended to floor.txt, fsync, the
  *                    lock removed, and only then the reply. */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -38,26 +39,37 @@ static size_t text_len(const char *line, size_t len)
 	return len;
 }
 
-/* Storing: the recipient of the message at hand and its bytes. */
+/* Storing: the recipient of the message at hand and its bytes.  A bench
+ * tool: anything it cannot do as asked (an odd name, a message over
+ * 1 MiB, a line over 4 KiB, a lock held 10 s) ends it, and the load
+ * generator with it, rather than be measured. */
 static char recipient[65];
 static char message[1 << 20];
 static size_t message_len;
 
-/* "RCPT TO:<name@...>": keep the name if it is a plain one. */
+/* "RCPT TO:<name@...>": the name, if it is a plain one. */
 static void note_recipient(const char *line, size_t len)
 {
 	const size_t skip = sizeof "RCPT TO:<" - 1;
 	size_t n = 0;
-	recipient[0] = '\0';
 	if (len <= skip || strncasecmp(line, "RCPT TO:<", skip) != 0)
-		return;
-	for (const char *p = line + skip; p < line + len && *p != '@' &&
-	     *p != '>' && n < sizeof recipient - 1; p++, n++)
-		if (*p == '/' || *p == '.' || *p == '\0')
-			return;
-		else
-			recipient[n] = *p;
+		_exit(1);
+	for (line += skip, len -= skip; n < len && line[n] != '@' &&
+	     line[n] != '>'; n++)
+		if (n == sizeof recipient - 1 || line[n] == '/' ||
+		    line[n] == '\0' || (n == 0 && line[n] == '.'))
+			_exit(1);
+	memcpy(recipient, line, n);
 	recipient[n] = '\0';
+}
+
+static void keep_line(const char *line, size_t len)
+{
+	if (message_len + len + 3 > sizeof message)    /* + "\n" + ".\n" */
+		_exit(1);
+	memcpy(message + message_len, line, len);
+	message_len += len;
+	message[message_len++] = '\n';
 }
 
 static void store_message(const char *dir)
@@ -67,15 +79,17 @@ static void store_message(const char *dir)
 		_exit(1);
 	snprintf(path, sizeof path, "%s/%s/floor.txt", dir, recipient);
 	snprintf(lock, sizeof lock, "%s.lock", path);
-	int held;
+	int held, waited_ms = 0;
 	while ((held = open(lock, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0) {
 		struct timespec pause = { 0, 1000000 };
+		if (errno != EEXIST || ++waited_ms > 10000)
+			_exit(1);
 		nanosleep(&pause, NULL);
 	}
 	if (write(held, "1 floor\n", 8) != 8)
 		_exit(1);
 	close(held);
-	memcpy(message + message_len, ".\n", 2);      /* room kept for it */
+	memcpy(message + message_len, ".\n", 2);
 	message_len += 2;
 	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600);
 	if (fd < 0 || write(fd, message, message_len) != (ssize_t)message_len ||
@@ -86,14 +100,29 @@ static void store_message(const char *dir)
 	message_len = 0;
 }
 
+/* Replies to lines that arrived together leave in one write, as the
+ * handlers' writer sends them. */
+static char out[4096];
+static size_t out_len;
+
+static void queue(const char *text, size_t len)
+{
+	if (out_len + len > sizeof out) {
+		say(out, out_len);
+		out_len = 0;
+	}
+	memcpy(out + out_len, text, len);
+	out_len += len;
+}
+
 int main(int argc, char **argv)
 {
 	const char *store_dir = argc > 1 ? argv[1] : NULL;
 	static const char greeting[] = "+OK floor ready\r\n";
 	static const char ok[] = "+OK\r\n";
 	static const char bye[] = "+OK bye\r\n";
-	char buf[4096], out[4096];
-	size_t have = 0, out_len = 0;
+	char buf[4096];
+	size_t have = 0;
 	bool in_data = false;
 
 	say(greeting, sizeof greeting - 1);
@@ -112,48 +141,37 @@ int main(int argc, char **argv)
 			if (in_data) {
 				/* A message's lines get no reply; its end does. */
 				if (len != 1 || line[0] != '.') {
-					if (store_dir && message_len + len + 3 <=
-					    sizeof message) {
-						memcpy(message + message_len, line, len);
-						message_len += len;
-						message[message_len++] = '\n';
-					}
+					if (store_dir)
+						keep_line(line, len);
 					continue;
 				}
 				in_data = false;
 				if (store_dir)
 					store_message(store_dir);
-			} else if (store_dir && len > 4 &&
-				   strncasecmp(line, "RCPT", 4) == 0) {
-				note_recipient(line, len);
 			} else if (len == 4 && strncasecmp(line, "QUIT", 4) == 0) {
-				if (out_len + sizeof bye - 1 > sizeof out) {
-					say(out, out_len);
-					out_len = 0;
-				}
-				memcpy(out + out_len, bye, sizeof bye - 1);
-				say(out, out_len + sizeof bye - 1);
+				queue(bye, sizeof bye - 1);
+				say(out, out_len);
 				return 0;
 			} else if (len == 4 && strncasecmp(line, "DATA", 4) == 0) {
 				in_data = true;
+			} else if (store_dir && len > 4 &&
+				   strncasecmp(line, "RCPT", 4) == 0) {
+				note_recipient(line, len);
 			}
-			/* Replies to pipelined lines leave together, as the
-			 * handlers' writer sends them. */
-			if (out_len + sizeof ok - 1 > sizeof out) {
-				say(out, out_len);
-				out_len = 0;
-			}
-			memcpy(out + out_len, ok, sizeof ok - 1);
-			out_len += sizeof ok - 1;
+			queue(ok, sizeof ok - 1);
 		}
 		if (out_len) {
 			say(out, out_len);
 			out_len = 0;
 		}
-		/* Keep a partial line; a line longer than the buffer is dropped. */
+		/* Keep a partial line; a line longer than the buffer ends a
+		 * storing floor (its message would be wrong). */
 		have -= start;
 		memmove(buf, buf + start, have);
-		if (have == sizeof buf)
+		if (have == sizeof buf) {
+			if (store_dir)
+				_exit(1);
 			have = 0;
+		}
 	}
 }

@@ -111,7 +111,16 @@ port() { cat "$WORK/$1.port"; }
 
 # One JSON field of loadgen's last line: json FIELD < output
 json() { sed -n 's/.*"'"$1"'":"\{0,1\}\([^,"}]*\).*/\1/p' | tail -n 1; }
-record() { echo "$1 $2" >> "$WORK/figures"; }
+# record KEY FIGURE.  A figure is a positive number: anything else (a
+# measurement that failed, a ratio over nothing) stops the run here
+# rather than reach the table as a target met.
+record() {
+	if ! [[ $2 =~ ^[0-9]+(\.[0-9]+)?$ ]] ||
+	   ! awk -v v="$2" 'BEGIN { exit !(v > 0) }'; then
+		say "no figure for $1 (got '$2')"; exit 1
+	fi
+	echo "$1 $2" >> "$WORK/figures"
+}
 last() { awk -v k="$1" '$1 == k { v = $2 } END { print v }' "$WORK/figures"; }
 # ratio NAME A B: record the last figure of A over the last figure of B.
 ratio() {
@@ -177,18 +186,22 @@ floor_sessions() {
 		-p "$(port "floor-$link")" -P $prog -c $c -n $((n / SLICES))
 }
 # lock_rate C: C loops at once, each making and removing one user's lock
-# file; locks/s of them all together (each loop times itself, so starting
-# the loops is not counted), recorded as lock.rate.cC.
+# file; locks/s of them all together, from the first loop's start to the
+# last one's end (as the loops time themselves, starting them is not
+# counted), recorded as lock.rate.cC.
 lock_rate() {
-	local c=$1 i pids=() per=$((2000 / c))
+	local c=$1
+	local i pids=() per=$((2000 / c))
 	for i in $(seq 0 $((c - 1))); do
 		"$LOADGEN" locks "$ROOT/USERS/s$i/bench.lock" $per \
 			> "$WORK/locks.$i" & pids+=($!)
 	done
 	for i in "${pids[@]}"; do wait "$i"; done
 	record "lock.rate.c$c" "$(for i in $(seq 0 $((c - 1))); do
-		json seconds < "$WORK/locks.$i"; done |
-		awk -v n=$((per * c)) '$1 > s { s = $1 } END { printf "%.2f", n / s }')"
+		echo "$(json start < "$WORK/locks.$i") $(json end < "$WORK/locks.$i")"
+		done | awk -v n=$((per * c)) 'NR == 1 || $1 < a { a = $1 }
+			NR == 1 || $2 > b { b = $2 }
+			END { if (b > a) printf "%.2f", n / (b - a) }')"
 }
 for run in $(seq "$RUNS"); do
 	for c in 1 8; do
@@ -284,20 +297,28 @@ retrieve() {
 	local out
 	out=$(timeout 120 "$LOADGEN" retr -p "$(port pop3)" -U "r$n") ||
 		{ say "retr r$n failed"; exit 1; }
-	record "stat.r$n" "$(json stat_ms <<< "$out")"
+	record "${SLICE}stat.r$n" "$(json stat_ms <<< "$out")"
 	record "${SLICE}retr.r$n" "$(json mbps <<< "$out")"
 }
 stream_and_count() {
 	measure "${SLICE}stream.r$n" mbps stream -p "$(port "cat-r$n")"
 	local t0=$EPOCHREALTIME
 	wc -l "$(mailbox "r$n")" > /dev/null
-	record "wc.r$n" "$(ms_since "$t0")"
+	record "${SLICE}wc.r$n" "$(ms_since "$t0")"
+}
+# The mean of the last SLICES turns' times recorded under KEY.
+mean_time() {
+	awk -v k="$1" -v s=$SLICES '$1 == k { v[++n] = $2 }
+		END { for (i = n - s + 1; i <= n; i++) t += v[i]
+		      printf "%.3f", t / s }' "$WORK/figures"
 }
 # RETR of 100 messages is over in a millisecond: each run takes turns
 # (sliced), so a moment's load elsewhere does not decide a figure.
 for run in $(seq "$RUNS"); do
 	for n in "${SIZES[@]}"; do
 		sliced $run retrieve stream_and_count "retr.r$n" "stream.r$n"
+		record "stat.r$n" "$(mean_time "slice.stat.r$n")"
+		record "wc.r$n" "$(mean_time "slice.wc.r$n")"
 		ratio "stat.r$n" "stat.r$n" "wc.r$n"
 		ratio "retr.r$n" "retr.r$n" "stream.r$n"
 	done
@@ -620,6 +641,16 @@ table() {
 	done
 }
 
+# journal_less_ext4 DIR: "yes" if DIR is on an ext4 mounted without a
+# journal (the kernel shows "<none>" as its journal task).
+journal_less_ext4() {
+	local dev
+	dev=$(findmnt -n -o FSTYPE,SOURCE -T "$1" 2>/dev/null |
+	      awk '$1 == "ext4" { n = split($2, p, "/"); print p[n] }')
+	[ -n "$dev" ] && [ "$(cat "/sys/fs/ext4/$dev/journal_task" 2>/dev/null)" = "<none>" ] &&
+		echo yes || echo no
+}
+
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 git diff --quiet HEAD 2>/dev/null || commit="$commit (with uncommitted changes)"
 {
@@ -639,10 +670,13 @@ git diff --quiet HEAD 2>/dev/null || commit="$commit (with uncommitted changes)"
 	echo "loop with the lock file; the floor handler answering the same dialog"
 	echo "(connections, commands, the message) with nothing stored; and the floor"
 	echo "handler storing each message as the design requires and no more (lock"
-	echo "file, append, fsync, reply) in the same users' directories.  This"
-	echo "file system is ext4 without a journal: making a file there passes over"
-	echo "every inode freed in the last minute (five, while the inode table is"
-	echo "unwritten), so lock files cost more here than on a journaled ext4."
+	echo "file, append, fsync, reply) in the same users' directories."
+	if [ "$(journal_less_ext4 "$WORK")" = yes ]; then
+		echo "This file system is ext4 without a journal: making a file there"
+		echo "passes over every inode freed in the last minute (five, while the"
+		echo "inode table is unwritten), so lock files cost more here than on a"
+		echo "journaled ext4."
+	fi
 	echo "Peak RSS includes the moment between"
 	echo "tcpspawn's fork and the exec (the floor handler's row is that baseline)."
 	echo "Scenario 6 puts HAProxy (conf/haproxy/haproxy.cfg, PROXY v2) in front"
