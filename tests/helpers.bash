@@ -63,21 +63,6 @@ check_golden() {
 	[ ! -f "$dir/$name.mbox" ] || diff -u "$dir/$name.mbox" "$BATS_TEST_TMPDIR/mbox"
 }
 
-# Start tcpspawn on a port the kernel picks, serving PROGRAM ARGS...; sets
-# PORT.  Stopped by stop_servers.
-spawn_handler() {
-	local portfile="$BATS_TEST_TMPDIR/port.$$.$RANDOM"
-	"$BIN/tcpspawn" -b 127.0.0.1 -p "$portfile" 0 "$@" \
-		2>>"$BATS_TEST_TMPDIR/server.log" &
-	echo $! >> "$BATS_TEST_TMPDIR/server.pids"
-	for _ in $(seq 100); do
-		[ -s "$portfile" ] && break
-		sleep 0.05
-	done
-	PORT=$(cat "$portfile")
-	wait_port "$PORT"
-}
-
 # "not CMD ARGS..." fails when CMD succeeds.  Use it instead of "! CMD":
 # bats runs tests under set -e, which ignores a failing "! CMD" line.
 not() { if "$@"; then return 1; fi; }

@@ -16,8 +16,6 @@ teardown() { stop_servers; }
 # 10,000 NOOP lines (one command: bats makes shell loops slow).
 noops() { yes $'NOOP\r' | head -n 10000; }
 
-# Fails when the command succeeds ("! cmd" does not fail a bats test).
-
 # Send $1 at once, then $2 one byte every 0.2 s: far more often than the
 # 1 s timeout, so only a deadline per line (not an idle timer) ends it.
 drip() {
@@ -66,7 +64,7 @@ import sys
 line = b"x" * 70 + b"\n"
 sys.stdout.buffer.write(b"Subject: big\n\n" + line * 300000 + b".\n")' \
 		> "$(mailbox bob)"
-	MAIL_TIMEOUT=1 spawn_handler "$BIN/pop3-handler"
+	PORT=$(MAIL_TIMEOUT=1 spawn_any_port "$BIN/pop3-handler")
 	python3 - "$PORT" "$ROOT/USERS/bob/pop3.lock" <<'PY'
 import os, socket, sys, time
 port, lock = int(sys.argv[1]), sys.argv[2]

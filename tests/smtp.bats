@@ -49,7 +49,7 @@ deliver_to() { # deliver_to USER BODY-LINE
 }
 
 @test "curl through tcpspawn delivers one message to two mailboxes" {
-	spawn_handler "$BIN/smtp-handler"
+	PORT=$(spawn_any_port "$BIN/smtp-handler")
 	printf 'Subject: via curl\r\n\r\nhello both\r\n' > "$BATS_TEST_TMPDIR/msg"
 	curl -sS "smtp://127.0.0.1:$PORT" --mail-from a@example.org \
 		--mail-rcpt alice@test.example --mail-rcpt bob@test.example \
@@ -75,7 +75,7 @@ deliver_to() { # deliver_to USER BODY-LINE
 }
 
 @test "pipelined commands sent in one write are all answered, in order" {
-	spawn_handler "$BIN/smtp-handler"
+	PORT=$(spawn_any_port "$BIN/smtp-handler")
 	crlf 'EHLO c' 'MAIL FROM:<a@x>' 'RCPT TO:<alice@x>' 'RCPT TO:<nobody@x>' \
 		'RCPT TO:<bob@x>' DATA 'Subject: p' '' 'pipelined' . NOOP QUIT \
 		> "$BATS_TEST_TMPDIR/in"
@@ -87,7 +87,7 @@ deliver_to() { # deliver_to USER BODY-LINE
 }
 
 @test "concurrency: 10 clients x 20 messages into one mailbox, each exactly once" {
-	spawn_handler "$BIN/smtp-handler"
+	PORT=$(spawn_any_port "$BIN/smtp-handler")
 	clients=()
 	for c in $(seq 10); do
 		(
