@@ -21,7 +21,7 @@
 
 struct receipt {
 	struct writer spool;    /* fd < 0 while the message fits in its buffer */
-	int spool_error;        /* errno of a failed spool file, or 0 */
+	int spool_error;        /* errno of the spool file's failure, or 0 */
 	off_t size;             /* octets of the message in stored form */
 	bool too_big;
 	bool in_header;         /* still in the header section */
@@ -81,6 +81,8 @@ static void spool_put(struct receipt *m, long max_size, const char *text,
 		}
 	}
 	writer_put(&m->spool, text, len);
+	if (m->spool.failed)
+		m->spool_error = errno;         /* the write that just failed */
 	m->size += (off_t)len;
 }
 
@@ -232,7 +234,7 @@ void smtp_data(struct session *s)
 	 * here used to, not after the client has sent the whole message. */
 	if (faccessat(AT_FDCWD, ".", W_OK, AT_EACCESS) != 0) {
 		log_msg(LOG_ERR, "cannot create spool file: %s", strerror(errno));
-		reply(s, out_of_space(errno) ? REPLY_NO_SPACE : REPLY_LOCAL_ERROR);
+		reply(s, REPLY_LOCAL_ERROR);
 		return;
 	}
 	struct receipt *m = calloc(1, sizeof *m);
@@ -244,7 +246,11 @@ void smtp_data(struct session *s)
 	m->in_header = m->first_line = true;
 	reply(s, REPLY_START_DATA);
 
-	if (!receive(s, m)) {
+	bool received = receive(s, m);
+	if (received && !m->too_big && !m->spool_error && m->spool.fd >= 0 &&
+	    !writer_flush(&m->spool))
+		m->spool_error = errno;
+	if (!received) {
 		log_msg(LOG_NOTICE, "connection lost during DATA from %s",
 			log_peer());
 		s->done = true;
@@ -252,11 +258,11 @@ void smtp_data(struct session *s)
 		log_msg(LOG_NOTICE, "refused message over %ld bytes from <%s>",
 			s->cfg->max_message_size, s->sender);
 		reply(s, REPLY_TOO_BIG);
-	} else if (m->spool_error ||
-		   (m->spool.fd >= 0 && !writer_flush(&m->spool))) {
-		int error = m->spool_error ? m->spool_error : errno;
-		log_msg(LOG_ERR, "cannot spool message: %s", strerror(error));
-		reply(s, out_of_space(error) ? REPLY_NO_SPACE : REPLY_LOCAL_ERROR);
+	} else if (m->spool_error) {
+		log_msg(LOG_ERR, "cannot spool message: %s",
+			strerror(m->spool_error));
+		reply(s, out_of_space(m->spool_error) ? REPLY_NO_SPACE :
+			 REPLY_LOCAL_ERROR);
 	} else {
 		reply(s, deliver(s, m));
 	}
