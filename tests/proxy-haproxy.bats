@@ -38,7 +38,7 @@ teardown() { stop_servers; }
 	done
 	grep -q 'smtp_hosts/host2 is DOWN' "$BATS_TEST_TMPDIR/haproxy.log"
 	grep -q 'pop3_hosts/host2 is DOWN' "$BATS_TEST_TMPDIR/haproxy.log"
-	! grep -q 'host1 is DOWN' "$BATS_TEST_TMPDIR/haproxy.log"
+	not grep -q 'host1 is DOWN' "$BATS_TEST_TMPDIR/haproxy.log"
 	grep -q 'proxy 127.0.0.1 names no client (LOCAL' "$BATS_TEST_TMPDIR/smtp-a.log"
 	grep -q 'proxy 127.0.0.1 names no client (LOCAL' "$BATS_TEST_TMPDIR/pop3-a.log"
 
@@ -54,6 +54,6 @@ teardown() { stop_servers; }
 @test "a host trusts only its proxy: a client going around HAProxy is refused" {
 	start_two_hosts
 	run socat -t 2 - "TCP:$SMTP_HOST1,bind=127.0.0.2" < <(crlf 'EHLO x' QUIT)
-	! echo "$output" | grep -q '^220 '
+	not grep -q '^220 ' <<< "$output"
 	grep -q 'refused 127.0.0.2: not a trusted proxy' "$BATS_TEST_TMPDIR/smtp-a.log"
 }

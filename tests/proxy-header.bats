@@ -219,7 +219,7 @@ refused() {
 	echo "$output" | grep -q '^221 '
 	run socat -t 2 - "TCP:127.0.0.1:$PORT,bind=127.0.0.2" \
 		< <(printf 'PROXY TCP4 192.0.2.7 127.0.0.1 40000 25\r\nQUIT\r\n')
-	! echo "$output" | grep -q '^220 '
+	not grep -q '^220 ' <<< "$output"
 	grep -q 'refused 127.0.0.2: not a trusted proxy' "$BATS_TEST_TMPDIR/server.log"
 	grep -q 'session from 192.0.2.7' "$BATS_TEST_TMPDIR/server.log"
 }

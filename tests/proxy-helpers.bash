@@ -90,7 +90,8 @@ deliver_and_fetch() {
 	on_a=$(grep -c 'delivered id=' "$BATS_TEST_TMPDIR/smtp-a.log" || true)
 	on_b=$(grep -c 'delivered id=' "$BATS_TEST_TMPDIR/smtp-b.log" || true)
 	echo "host a delivered $on_a, host b $on_b"
-	[ "$on_a" -gt 0 ] && [ "$on_b" -gt 0 ]
+	[ "$on_a" -gt 0 ]
+	[ "$on_b" -gt 0 ]
 	[ $((on_a + on_b)) -eq "$total" ]
 
 	# POP3 through HAProxy: two sessions (one per host, round robin)

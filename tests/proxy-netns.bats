@@ -54,6 +54,6 @@ join_netns() {
 	# host 2's namespace connects from the other end.
 	run ip netns exec "$NETNS2" socat -t 2 - "TCP:$SMTP_HOST2" \
 		< <(printf 'PROXY TCP4 192.0.2.7 127.0.0.1 40000 25\r\nQUIT\r\n')
-	! echo "$output" | grep -q '^220 '
+	not grep -q '^220 ' <<< "$output"
 	grep -q "refused $HOST2_ADDRESS: not a trusted proxy" "$BATS_TEST_TMPDIR/smtp-b.log"
 }

@@ -37,8 +37,6 @@ nap_us() {
 
 now_us() { local t=$EPOCHREALTIME; echo "${t/./}"; }
 
-# Fails when the command succeeds ("! cmd" does not fail a bats test).
-
 # Start "$@" < $IN > $OUT in the background; its pid in PID.  $OUT is
 # emptied first: a run killed before its redirection must not show the
 # replies of the run before.
@@ -197,7 +195,8 @@ without_message() {
 		delete_one ''
 		[ "$TOOK" -le "$span" ] || span=$TOOK
 	done
-	[ "$acked" = 3 ] && [ "$count" = 997 ]
+	[ "$acked" = 3 ]
+	[ "$count" = 997 ]
 	old=0 new=0 acked=0 half=0
 	for k in $(seq "$KILLS"); do
 		delete_one $((span * 12 * (k - 1) / (10 * KILLS)))

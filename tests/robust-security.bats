@@ -16,9 +16,6 @@ teardown() {
 	kill_sessions
 }
 
-# Fails when the command succeeds ("! cmd" does not fail a bats test).
-not() { if "$@"; then return 1; fi; }
-
 pop3() { "$BIN/pop3-handler" 2>>"$LOG" | tr -d '\r'; }
 
 @test "pop3.lock, the write lock and the new mailbox are created 0600" {
@@ -44,7 +41,8 @@ pop3() { "$BIN/pop3-handler" 2>>"$LOG" | tr -d '\r'; }
 	grep -qx '451 Mailbox busy, try again later' "$BATS_TEST_TMPDIR/out"
 	[ ! -e "$BATS_TEST_TMPDIR/created-by-lock" ]
 	[ "$(cat "$BATS_TEST_TMPDIR/target")" = precious ]
-	[ -L "$(mailbox alice).lock" ] && [ -L "$(mailbox bob).lock" ]
+	[ -L "$(mailbox alice).lock" ]
+	[ -L "$(mailbox bob).lock" ]
 	[ ! -e "$(mailbox alice)" ]
 	cmp "$BATS_TEST_TMPDIR/original" "$(mailbox bob)"
 }
@@ -71,7 +69,8 @@ pop3() { "$BIN/pop3-handler" 2>>"$LOG" | tr -d '\r'; }
 	crlf 'USER bob' 'PASS pwbob' 'DELE 1' QUIT | pop3 > "$BATS_TEST_TMPDIR/out"
 	[ "$(tail -n 1 "$BATS_TEST_TMPDIR/out")" = '+OK Thanks for using POP3 server' ]
 	[ "$(cat "$BATS_TEST_TMPDIR/target")" = precious ]
-	[ ! -L "$(mailbox bob)" ] && [ -f "$(mailbox bob)" ]
+	[ ! -L "$(mailbox bob)" ]
+	[ -f "$(mailbox bob)" ]
 	[ "$(count_messages bob)" = 2 ]
 }
 

@@ -157,7 +157,8 @@ children() { ps -o pid=,stat= --ppid "$SPAWN_PID" || true; }
 		sleep 0.05
 	done
 	PORT=$(cat "$BATS_TEST_TMPDIR/port")
-	[[ "$PORT" =~ ^[0-9]+$ ]] && [ "$PORT" -gt 0 ]
+	[[ "$PORT" =~ ^[0-9]+$ ]]
+	[ "$PORT" -gt 0 ]
 	connect c
 	read -r -t 5 line <&"$c"
 	[ "$line" = "$PORT" ]
