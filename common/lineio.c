@@ -25,11 +25,6 @@ void reader_init(struct line_reader *r, int fd, int timeout_ms,
 	r->eof = false;
 }
 
-size_t reader_pending(const struct line_reader *r)
-{
-	return r->end - r->start;
-}
-
 /* Read more bytes into the buffer, waiting at most until deadline (ms on the
  * monotonic clock, < 0 for no limit). */
 static enum line_status fill(struct line_reader *r, long long deadline)

@@ -28,7 +28,8 @@ enum line_status {
 	LINE_OK,                /* a fragment or a whole line is in struct line */
 	LINE_EOF,               /* clean end of input between lines */
 	LINE_TIMEOUT,           /* nothing arrived within the timeout */
-	LINE_ERROR,             /* read error, or EOF in the middle of a line */
+	LINE_ERROR,             /* read error (a last line without its ending
+				 * comes as LINE_OK, unterminated) */
 };
 
 struct line {
@@ -57,14 +58,12 @@ enum line_status reader_next(struct line_reader *r, size_t max_len,
 			     struct line *out);
 /* Discard the rest of an over-long line; true when its end was found. */
 enum line_status reader_skip_rest(struct line_reader *r);
-/* Bytes already read from fd but not yet handed out. */
-size_t reader_pending(const struct line_reader *r);
 /* For a binary header ahead of the line protocol (PROXY v2): wait until at
  * least want bytes (at most the buffer size) are buffered, or the input
  * ends, and show what is buffered without consuming it. */
 enum line_status reader_peek(struct line_reader *r, size_t want,
 			     const char **data, size_t *avail);
-/* Drop n buffered bytes (n <= reader_pending) that a peek has parsed. */
+/* Drop n bytes of what a peek showed, once parsed. */
 void reader_consume(struct line_reader *r, size_t n);
 
 void writer_init(struct writer *w, int fd);

@@ -60,9 +60,6 @@ void reply(struct session *s, enum reply r, ...);
 
 /* Run one command line (NUL-free, without its line ending). */
 void smtp_dispatch(struct session *s, char *line, size_t len);
-/* The EHLO keywords and HELP verb list, derived from the command table. */
-void smtp_send_ehlo(struct session *s, const char *client_name);
-void smtp_send_help(struct session *s);
 
 /* The handler: settings from the environment and argv, then one session
  * on fd 0 and fd 1, into s (zeroed).  Returns the exit status. */

@@ -111,7 +111,7 @@ void session_reset_transaction(struct session *s)
 		s->state = STATE_READY;
 }
 
-void smtp_send_ehlo(struct session *s, const char *client_name)
+static void send_ehlo(struct session *s, const char *client_name)
 {
 	writer_printf(&s->out, "250-%s Hello %s\r\n", s->cfg->domain, client_name);
 	for (size_t i = 0; i < sizeof ehlo_extensions / sizeof *ehlo_extensions; i++)
@@ -120,7 +120,7 @@ void smtp_send_ehlo(struct session *s, const char *client_name)
 	writer_puts(&s->out, "250 HELP\r\n");
 }
 
-void smtp_send_help(struct session *s)
+static void send_help(struct session *s)
 {
 	char verbs[256] = "";
 	for (const struct command *c = commands; c->verb; c++) {
@@ -169,7 +169,7 @@ static void cmd_ehlo(struct session *s, char *args)
 		return;
 	}
 	s->esmtp = true;
-	smtp_send_ehlo(s, s->helo);
+	send_ehlo(s, s->helo);
 }
 
 /* Parse a reverse- or forward-path: "<addr>" (an RFC 5321 source route
@@ -354,7 +354,7 @@ static void cmd_vrfy(struct session *s, char *args)
 static void cmd_help(struct session *s, char *args)
 {
 	(void)args;
-	smtp_send_help(s);
+	send_help(s);
 }
 
 static void cmd_quit(struct session *s, char *args)
