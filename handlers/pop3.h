@@ -76,11 +76,6 @@ struct read_window {
 	off_t at;
 	size_t len;
 	char bytes[POP3_READ_WINDOW];
-	/* Where the message after the last one sent starts, so a client
-	 * fetching message after message spares the index its running sum:
-	 * next is that message's 0-based number + 1 (0: none yet). */
-	size_t next;
-	off_t next_at;
 };
 
 struct pop3_session {

@@ -79,12 +79,8 @@ static size_t read_at(struct pop3_session *s, off_t at, off_t end,
 
 bool pop3_send_message(struct pop3_session *s, size_t i, long long body_lines)
 {
-	struct read_window *w = &s->window;
-	off_t at = w->next == i + 1 ? w->next_at :
-		   mailbox_index_offset(&s->index, i);
+	off_t at = mailbox_index_offset(&s->index, i);
 	off_t end = at + (off_t)mailbox_index_stored_len(&s->index, i);
-	w->next = i + 2;
-	w->next_at = end + 2;                   /* past the "." line */
 	struct top_state top = { true, body_lines };
 	bool at_line_start = true, done = false;
 
