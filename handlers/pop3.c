@@ -29,7 +29,6 @@ static void finish(struct pop3_session *s, const char *how)
 		log_msg(LOG_INFO, "%s: session end (%s): RETR %zu (%llu octets), "
 			"TOP %zu, marked deleted %zu", s->user, how, s->retrieved,
 			s->retrieved_size, s->tops, s->deleted_count);
-	maildrop_update_abandon();
 	lock_release_all();
 	writer_flush(&s->out);
 }
@@ -44,8 +43,7 @@ _Noreturn void pop3_end(struct pop3_session *s, const char *how, int status)
 static _Noreturn void close_session(struct pop3_session *s, enum pop3_reply r,
 				    const char *how)
 {
-	if (r != REPLY_SENT)
-		reply_send(s, r);
+	reply_send(s, r);
 	pop3_end(s, how, 0);
 }
 
@@ -63,13 +61,12 @@ static void command_loop(struct pop3_session *s)
 			close_session(s, ERR_TIMEOUT, "idle timeout");
 		}
 		if (st != LINE_OK || line.unterminated)
-			close_session(s, REPLY_SENT, "connection dropped");
+			pop3_end(s, "connection dropped", 0);
 		enum pop3_reply bad = REPLY_SENT;
 		if (!line.complete) {
 			bad = ERR_LINE_TOO_LONG;
 			if (reader_skip_rest(&s->in) != LINE_OK)
-				close_session(s, REPLY_SENT,
-					      "connection dropped");
+				pop3_end(s, "connection dropped", 0);
 		} else if (line.len + (line.crlf ? 2 : 1) > POP3_LINE_MAX) {
 			bad = ERR_LINE_TOO_LONG;
 		} else if (line.has_nul) {
@@ -84,7 +81,7 @@ static void command_loop(struct pop3_session *s)
 		/* (After QUIT the update is done: the session ends as one
 		 * that quit, whatever became of the reply.) */
 		if (s->out.failed && !s->quit)
-			close_session(s, REPLY_SENT, "connection dropped");
+			pop3_end(s, "connection dropped", 0);
 		if (errors >= s->settings->max_errors)
 			close_session(s, ERR_TOO_MANY_ERRORS, "too many errors");
 	}

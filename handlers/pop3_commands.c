@@ -199,7 +199,6 @@ static enum pop3_reply cmd_pass(struct pop3_session *s, char *args)
 	enum pop3_reply r = open_maildrop(s);
 	if (r != REPLY_SENT)
 		return r;
-	s->user_given = true;
 	s->state = STATE_TRANSACTION;
 	log_msg(LOG_INFO, "%s logged in from %s: %zu messages, %llu octets",
 		s->user, log_peer(), s->index.count,
