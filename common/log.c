@@ -68,6 +68,21 @@ void log_msg(int priority, const char *fmt, ...)
 		return;         /* nowhere left to report it */
 }
 
+void log_address_text(const struct sockaddr_storage *addr, char *ip,
+		      size_t size)
+{
+	const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)addr;
+	ip[0] = '\0';
+	if (addr->ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)addr)->sin_addr,
+			  ip, (socklen_t)size);
+	else if (addr->ss_family == AF_INET6 &&
+		 IN6_IS_ADDR_V4MAPPED(&v6->sin6_addr))
+		inet_ntop(AF_INET, &v6->sin6_addr.s6_addr[12], ip, (socklen_t)size);
+	else if (addr->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &v6->sin6_addr, ip, (socklen_t)size);
+}
+
 void log_set_peer(const char *address)
 {
 	snprintf(peer, sizeof peer, "%s", address);
@@ -92,13 +107,8 @@ const char *log_peer(void)
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof ss;
 	if (getpeername(0, (struct sockaddr *)&ss, &len) == 0) {
-		char text[INET6_ADDRSTRLEN] = "";
-		if (ss.ss_family == AF_INET)
-			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr,
-				  text, sizeof text);
-		else if (ss.ss_family == AF_INET6)
-			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr,
-				  text, sizeof text);
+		char text[INET6_ADDRSTRLEN];
+		log_address_text(&ss, text, sizeof text);
 		if (text[0]) {
 			log_set_peer(text);
 			return peer;

@@ -6,6 +6,7 @@
 #ifndef LOG_H
 #define LOG_H
 
+#include <sys/socket.h>
 #include <syslog.h>
 
 /* target: "auto" (stderr unless fd 2 is the client), "stderr", "syslog". */
@@ -16,5 +17,10 @@ void log_msg(int priority, const char *fmt, ...)
  * getpeername() on fd 0, or "stdin". */
 const char *log_peer(void);
 void log_set_peer(const char *peer);
+
+/* The IP address of addr as text ("" if it is not IP); an IPv4 client of
+ * an IPv6 socket (::ffff:a.b.c.d) as the plain IPv4 address it is. */
+void log_address_text(const struct sockaddr_storage *addr, char *ip,
+		      size_t size);
 
 #endif

@@ -26,6 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "log.h"
+
 #define DEFAULT_MAXCONN 40
 #define BACKLOG 64
 #define RETRY_PAUSE_MS 200 /* after a failed accept or fork */
@@ -109,25 +111,18 @@ static socklen_t parse_address(const char *text, long port,
 	usage_error("not a numeric IPv4 or IPv6 address: %s", text);
 }
 
-/* Text form of an address; an IPv4-mapped IPv6 address (a v4 client of a
- * socket bound to ::) is shown as plain IPv4, as handlers expect. */
+/* Text form of an address and its port, for the UCSPI variables and our
+ * log; an IPv4 client of a socket bound to :: shows as plain IPv4. */
 static void address_text(const struct sockaddr_storage *addr, char *ip,
 			 size_t size, char *port, size_t port_size)
 {
-	const struct sockaddr_in *v4 = (const struct sockaddr_in *)addr;
-	const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)addr;
-	snprintf(ip, size, "?");
-	snprintf(port, port_size, "0");
-	if (addr->ss_family == AF_INET) {
-		inet_ntop(AF_INET, &v4->sin_addr, ip, size);
-		snprintf(port, port_size, "%u", ntohs(v4->sin_port));
-	} else if (addr->ss_family == AF_INET6) {
-		if (IN6_IS_ADDR_V4MAPPED(&v6->sin6_addr))
-			inet_ntop(AF_INET, &v6->sin6_addr.s6_addr[12], ip, size);
-		else
-			inet_ntop(AF_INET6, &v6->sin6_addr, ip, size);
-		snprintf(port, port_size, "%u", ntohs(v6->sin6_port));
-	}
+	log_address_text(addr, ip, size);
+	if (!ip[0])
+		snprintf(ip, size, "?");
+	in_port_t p = addr->ss_family == AF_INET6 ?
+		((const struct sockaddr_in6 *)addr)->sin6_port :
+		((const struct sockaddr_in *)addr)->sin_port;
+	snprintf(port, port_size, "%u", ntohs(p));
 }
 
 static void pause_briefly(void)
@@ -189,10 +184,11 @@ static void ensure_standard_fds(void)
 }
 
 /* In the child: socket onto fds 0 and 1, UCSPI variables, exec. */
-static void run_session(int conn, char **program, const sigset_t *old_mask)
+static void run_session(int conn, const struct sockaddr_storage *remote,
+			char **program, const sigset_t *old_mask)
 {
-	struct sockaddr_storage local, remote;
-	socklen_t local_len = sizeof local, remote_len = sizeof remote;
+	struct sockaddr_storage local;
+	socklen_t local_len = sizeof local;
 	char ip[INET6_ADDRSTRLEN], port[8];
 
 	signal(SIGCHLD, SIG_DFL);
@@ -201,9 +197,8 @@ static void run_session(int conn, char **program, const sigset_t *old_mask)
 	sigprocmask(SIG_SETMASK, old_mask, NULL);
 
 	getsockname(conn, (struct sockaddr *)&local, &local_len);
-	getpeername(conn, (struct sockaddr *)&remote, &remote_len);
 	setenv("PROTO", "TCP", 1);
-	address_text(&remote, ip, sizeof ip, port, sizeof port);
+	address_text(remote, ip, sizeof ip, port, sizeof port);
 	setenv("TCPREMOTEIP", ip, 1);
 	setenv("TCPREMOTEPORT", port, 1);
 	address_text(&local, ip, sizeof ip, port, sizeof port);
@@ -264,7 +259,7 @@ static void accept_one(int listen_fd, char **program, const sigset_t *old_mask,
 	pid_t pid = fork();
 	if (pid == 0) {
 		close(listen_fd);
-		run_session(conn, program, old_mask);
+		run_session(conn, &remote, program, old_mask);
 	}
 	char ip[INET6_ADDRSTRLEN], port[8];
 	address_text(&remote, ip, sizeof ip, port, sizeof port);

@@ -100,3 +100,19 @@ teardown() {
 	grep -q '^Accept=yes' "$units/smtp-handler.socket"
 	grep -q '^StandardInput=socket' "$units/smtp-handler@.service"
 }
+
+@test "an IPv4 client of a dual-stack inetd socket is logged and traced as IPv4" {
+	need systemd-socket-activate systemd
+	[ -e /proc/net/if_inet6 ] || skip "no IPv6 on this host"
+	SMTP=$(free_port)
+	# A bare port listens on [::] for IPv4 clients too: getpeername on
+	# fd 0 then gives ::ffff:127.0.0.1.
+	start_server "$SMTP" systemd-socket-activate -l "$SMTP" --inetd \
+		-E MAIL_ROOT="$ROOT" -E MAIL_DOMAIN=test.example -E MAIL_LOG=stderr \
+		-a "$BIN/smtp-handler"
+	send_mail "smtp://127.0.0.1:$SMTP"
+	assert_delivered        # its Received: line names (127.0.0.1)
+	grep -q 'smtp-handler.*session from 127\.0\.0\.1$' "$BATS_TEST_TMPDIR/server.log"
+	not grep -q 'ffff' "$(mailbox bob)"
+	not grep -q 'smtp-handler.*ffff' "$BATS_TEST_TMPDIR/server.log"
+}
