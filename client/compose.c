@@ -11,6 +11,7 @@
 #include "console.h"
 #include "lineio.h"
 #include "store.h"
+#include "summary.h"
 
 /* RFC 5321 4.5.3.1.6: 998 characters plus CR LF. */
 #define BODY_LINE_MAX 998
@@ -96,22 +97,6 @@ bool address_valid(const char *text, size_t len)
 	       domain_valid(at + 1, len - local - 1);
 }
 
-static bool is_blank(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-/* Trim blanks around [*s, *s + *len). */
-static void trim(const char **s, size_t *len)
-{
-	while (*len > 0 && is_blank(**s)) {
-		(*s)++;
-		(*len)--;
-	}
-	while (*len > 0 && is_blank((*s)[*len - 1]))
-		(*len)--;
-}
-
 /* Does the line start with the field name (any case) and its colon?  Then
  * point value at what follows, trimmed. */
 static bool field(const struct line *line, const char *name,
@@ -122,7 +107,7 @@ static bool field(const struct line *line, const char *name,
 		return false;
 	*value = line->text + n;
 	*value_len = line->len - n;
-	trim(value, value_len);
+	summary_trim(value, value_len);
 	return true;
 }
 
@@ -172,7 +157,7 @@ static void check_to(struct check *ck, const struct line *line,
 		const char *stop = comma ? comma : end;
 		const char *s = item;
 		size_t n = (size_t)(stop - item);
-		trim(&s, &n);
+		summary_trim(&s, &n);
 		if (m->to_count == RECIPIENTS_MAX) {
 			fail(ck, "line 2: more than %d recipients", RECIPIENTS_MAX);
 			return;

@@ -32,14 +32,10 @@ struct writer *console_out(void)
 
 void console_printf(const char *fmt, ...)
 {
-	char text[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(text, sizeof text, fmt, ap);
+	writer_vprintf(&out, fmt, ap);
 	va_end(ap);
-	if (n > 0)
-		writer_put(&out, text,
-			   (size_t)n < sizeof text ? (size_t)n : sizeof text - 1);
 }
 
 static bool is_control(unsigned char c)

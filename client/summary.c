@@ -16,7 +16,7 @@ static bool is_blank(char c)
 	return c == ' ' || c == '\t';
 }
 
-static void trim(const char **text, size_t *len)
+void summary_trim(const char **text, size_t *len)
 {
 	while (*len > 0 && is_blank(**text)) {
 		(*text)++;
@@ -57,8 +57,8 @@ static void take_field(struct summary *s)
 	size_t name_len = (size_t)(colon - name);
 	const char *value = colon + 1;
 	size_t len = s->field_len - name_len - 1;
-	trim(&name, &name_len);
-	trim(&value, &len);
+	summary_trim(&name, &name_len);
+	summary_trim(&value, &len);
 
 #define IS(field) (name_len == strlen(field) && strncasecmp(name, field, name_len) == 0)
 	if (IS("From") && !s->sender[0]) {
@@ -75,7 +75,7 @@ static void take_field(struct summary *s)
 		if (semi) {
 			const char *when = semi + 1;
 			size_t when_len = len - (size_t)(when - value);
-			trim(&when, &when_len);
+			summary_trim(&when, &when_len);
 			set(s->received, sizeof s->received, when, when_len);
 		}
 	}

@@ -23,6 +23,8 @@ struct summary {
 	char field[SUMMARY_FIELD_MAX + 1];  /* the header being unfolded */
 };
 
+/* Trim blanks (space, tab) around [*text, *text + *len): header values. */
+void summary_trim(const char **text, size_t *len);
 void summary_init(struct summary *s);
 /* Feed one header line (without its line ending; may be truncated). */
 void summary_feed(struct summary *s, const char *text, size_t len);

@@ -239,16 +239,21 @@ void writer_puts(struct writer *w, const char *s)
 	writer_put(w, s, strlen(s));
 }
 
-void writer_printf(struct writer *w, const char *fmt, ...)
+void writer_vprintf(struct writer *w, const char *fmt, va_list ap)
 {
 	char tmp[1024];
-	va_list ap;
-	va_start(ap, fmt);
 	int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-	va_end(ap);
 	if (n < 0)
 		return;
 	writer_put(w, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+}
+
+void writer_printf(struct writer *w, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	writer_vprintf(w, fmt, ap);
+	va_end(ap);
 }
 
 void connection_hang_up(void)

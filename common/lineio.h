@@ -8,6 +8,7 @@
 #ifndef LINEIO_H
 #define LINEIO_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -69,8 +70,11 @@ void reader_consume(struct line_reader *r, size_t n);
 void writer_init(struct writer *w, int fd);
 void writer_put(struct writer *w, const void *data, size_t len);
 void writer_puts(struct writer *w, const char *s);
+/* Formatted output of up to 1023 octets (longer is cut). */
 void writer_printf(struct writer *w, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+void writer_vprintf(struct writer *w, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 /* For output made in place (RETR's line-ending conversion), saving a copy:
  * writer_room flushes if fewer than need (<= WRITER_BUFSIZE) bytes are
  * free, then returns where the free bytes start and sets *room to how many

@@ -1,6 +1,5 @@
 /* pop3_replies: every line the POP3 handler sends, in one place. */
 #include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "pop3.h"
@@ -63,23 +62,14 @@ bool reply_is_client_error(enum pop3_reply r)
 
 void reply_send(struct pop3_session *s, enum pop3_reply r, ...)
 {
-	/* Most replies are fixed text: no formatting for the "." after
-	 * every RETR. */
-	if (!strchr(replies[r], '%')) {
+	if (strchr(replies[r], '%')) {
+		va_list ap;
+		va_start(ap, r);
+		writer_vprintf(&s->out, replies[r], ap);
+		va_end(ap);
+	} else {
+		/* No formatting for the "." after every RETR. */
 		writer_puts(&s->out, replies[r]);
-		writer_put(&s->out, "\r\n", 2);
-		return;
 	}
-	char line[POP3_LINE_MAX * 2];
-	va_list ap;
-	va_start(ap, r);
-	int n = vsnprintf(line, sizeof line - 2, replies[r], ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n > sizeof line - 3)
-		n = (int)sizeof line - 3;
-	line[n++] = '\r';
-	line[n++] = '\n';
-	writer_put(&s->out, line, (size_t)n);
+	writer_put(&s->out, "\r\n", 2);
 }
