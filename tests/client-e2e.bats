@@ -6,9 +6,6 @@
 load helpers
 
 setup() {
-	for program in tcpspawn smtp-handler pop3-handler mail-client; do
-		[ -x "$BIN/$program" ] || skip "$program is not built"
-	done
 	make_mailroot
 	SMTP_PORT=$(spawn_any_port "$BIN/smtp-handler")
 	POP3_PORT=$(spawn_any_port "$BIN/pop3-handler")

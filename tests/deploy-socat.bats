@@ -18,7 +18,6 @@ teardown() {
 }
 
 @test "socat plain: curl delivers over smtp://" {
-	need_handler smtp-handler
 	PORT=$(free_port)
 	start_server "$PORT" socat "TCP-LISTEN:$PORT,bind=127.0.0.1,reuseaddr,fork" \
 		"EXEC:$BIN/smtp-handler"
@@ -27,8 +26,6 @@ teardown() {
 }
 
 @test "socat plain: curl retrieves over pop3://" {
-	need_handler smtp-handler
-	need_handler pop3-handler
 	SMTP=$(free_port) POP3=$(free_port)
 	start_server "$SMTP" socat "TCP-LISTEN:$SMTP,bind=127.0.0.1,reuseaddr,fork" \
 		"EXEC:$BIN/smtp-handler"
@@ -42,7 +39,6 @@ teardown() {
 
 @test "socat TLS: curl delivers over smtps:// and retrieves over pop3s://" {
 	need openssl openssl
-	need_handler smtp-handler
 	make_cert
 	SMTP=$(free_port)
 	start_server "$SMTP" "$REPO/conf/tls/socat-tls.sh" "127.0.0.1:$SMTP" "$CERT" "$KEY" \
@@ -51,7 +47,6 @@ teardown() {
 	send_mail "smtps://127.0.0.1:$SMTP" --insecure
 	assert_delivered
 
-	need_handler pop3-handler
 	POP3=$(free_port)
 	start_server "$POP3" "$REPO/conf/tls/socat-tls.sh" "127.0.0.1:$POP3" "$CERT" "$KEY" \
 		"$BIN/pop3-handler"
@@ -62,7 +57,6 @@ teardown() {
 
 @test "systemd-socket-activate --inetd: curl delivers and retrieves" {
 	need systemd-socket-activate systemd
-	need_handler smtp-handler
 	SMTP=$(free_port)
 	# It passes on only the variables given with -E.
 	start_server "$SMTP" systemd-socket-activate -l "127.0.0.1:$SMTP" --inetd \
@@ -71,7 +65,6 @@ teardown() {
 	send_mail "smtp://127.0.0.1:$SMTP"
 	assert_delivered
 
-	need_handler pop3-handler
 	POP3=$(free_port)
 	start_server "$POP3" systemd-socket-activate -l "127.0.0.1:$POP3" --inetd \
 		-E MAIL_ROOT="$ROOT" -E MAIL_DOMAIN=test.example -E MAIL_AUTH_DELAY=0 \

@@ -36,7 +36,6 @@ make_stunnel_conf() {
 }
 
 @test "stunnel: curl delivers over smtps:// and retrieves over pop3s://" {
-	need_handler smtp-handler
 	SMTP=$(free_port) POP3=$(free_port)
 	make_stunnel_conf
 	start_server "$SMTP" stunnel4 "$CONF"
@@ -44,7 +43,6 @@ make_stunnel_conf() {
 	send_mail "smtps://127.0.0.1:$SMTP" --insecure
 	assert_delivered
 
-	need_handler pop3-handler
 	run fetch_mail "pop3s://127.0.0.1:$POP3" --insecure
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"body $TOKEN"* ]]

@@ -53,7 +53,6 @@ session() {
 }
 
 @test "xinetd: curl delivers through the SMTP service" {
-	need_handler smtp-handler
 	PORT=$(free_port)
 	add_service smtp-handler "$PORT"
 	start_xinetd "$PORT"
@@ -62,8 +61,6 @@ session() {
 }
 
 @test "xinetd: curl retrieves through the POP3 service" {
-	need_handler smtp-handler
-	need_handler pop3-handler
 	SMTP=$(free_port) POP3=$(free_port)
 	add_service smtp-handler "$SMTP"
 	add_service pop3-handler "$POP3"
@@ -76,7 +73,6 @@ session() {
 }
 
 @test "xinetd: no log line leaks into the SMTP protocol stream" {
-	need_handler smtp-handler
 	PORT=$(free_port) LEAKY=$(free_port)
 	add_service smtp-handler "$PORT"
 	# Control: the same service forced to log to stderr (the socket here)
@@ -102,7 +98,6 @@ session() {
 }
 
 @test "xinetd: no log line leaks into the POP3 protocol stream" {
-	need_handler pop3-handler
 	PORT=$(free_port)
 	add_service pop3-handler "$PORT"
 	start_xinetd "$PORT"

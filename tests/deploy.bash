@@ -7,11 +7,6 @@ need() {
 		skip "$1 not installed (Debian package: $2)"
 }
 
-# need_handler NAME: the handler must be built (pop3-handler lands later).
-need_handler() {
-	[ -x "$BIN/$1" ] || skip "$1 is not built yet"
-}
-
 # A message with a body line unique to this test.
 make_message() {
 	TOKEN="deploy-$BATS_TEST_NUMBER-$RANDOM$RANDOM"
