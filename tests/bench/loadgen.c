@@ -101,11 +101,11 @@ static void conn_open(struct conn *c, int port)
 	c->start = c->end = 0;
 }
 
-static void send_all(struct conn *c, const void *data, size_t len)
+static void write_or_die(int fd, const void *data, size_t len)
 {
 	const char *p = data;
 	while (len > 0) {
-		ssize_t n = write(c->fd, p, len);
+		ssize_t n = write(fd, p, len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -113,6 +113,11 @@ static void send_all(struct conn *c, const void *data, size_t len)
 		p += n;
 		len -= (size_t)n;
 	}
+}
+
+static void send_all(struct conn *c, const void *data, size_t len)
+{
+	write_or_die(c->fd, data, len);
 }
 
 static void send_text(struct conn *c, const char *fmt, ...)
@@ -458,20 +463,6 @@ static void run_update(const struct options *o)
 
 /* ---- files ---- */
 
-static void write_or_die(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			die("write: %s", strerror(errno));
-		p += n;
-		len -= (size_t)n;
-	}
-}
-
 /* COUNT messages in the store format (LF endings, dot-stuffed, each ended
  * by a "." line), as SMTP delivery would have left them. */
 static void run_fill(const char *path, long count, long size)
@@ -507,6 +498,22 @@ static void run_fill(const char *path, long count, long size)
 		die("%s: %s", path, strerror(errno));
 }
 
+/* A lock file as the handlers make one: O_EXCL, a "pid host" line. */
+static void make_lock(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		die("%s: %s", path, strerror(errno));
+	write_or_die(fd, "1 loadgen\n", 10);
+	close(fd);
+}
+
+static void remove_lock(const char *path)
+{
+	if (unlink(path) != 0)
+		die("%s: %s", path, strerror(errno));
+}
+
 static void run_fsync(const char *path, long count, long size,
 		      const char *lock)
 {
@@ -519,19 +526,13 @@ static void run_fsync(const char *path, long count, long size,
 		die("%s: %s", path, strerror(errno));
 	double t0 = now();
 	for (long i = 0; i < count; i++) {
-		if (lock) {
-			int l = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-				     0600);
-			if (l < 0)
-				die("%s: %s", lock, strerror(errno));
-			write_or_die(l, "1 loadgen\n", 10);
-			close(l);
-		}
+		if (lock)
+			make_lock(lock);
 		write_or_die(fd, block, (size_t)size);
 		if (fsync(fd) != 0)
 			die("fsync: %s", strerror(errno));
 		if (lock)
-			unlink(lock);
+			remove_lock(lock);
 	}
 	double s = now() - t0;
 	close(fd);
@@ -546,13 +547,8 @@ static void run_locks(const char *path, long count)
 {
 	double t0 = now();
 	for (long i = 0; i < count; i++) {
-		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		if (fd < 0)
-			die("%s: %s", path, strerror(errno));
-		write_or_die(fd, "1 loadgen\n", 10);
-		close(fd);
-		if (unlink(path) != 0)
-			die("%s: %s", path, strerror(errno));
+		make_lock(path);
+		remove_lock(path);
 	}
 	double s = now() - t0;
 	printf("lock files: %ld made and removed in %.3f s, %.1f us each\n",
