@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "config.h"
 #include "lineio.h"
@@ -89,6 +90,7 @@ struct pop3_session {
 	bool quit;                      /* end the session after this reply */
 	/* TRANSACTION state */
 	char maildrop_lock[LOCK_PATH_MAX];
+	time_t lock_touched;            /* when it was made or last touched */
 	int mailbox_fd;
 	struct mailbox_index index;
 	unsigned char *deleted;         /* bitmap, one bit per message */

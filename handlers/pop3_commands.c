@@ -200,6 +200,7 @@ static enum pop3_reply cmd_pass(struct pop3_session *s, char *args)
 	if (r != REPLY_SENT)
 		return r;
 	s->state = STATE_TRANSACTION;
+	s->lock_touched = time(NULL);   /* the lock was just made */
 	log_msg(LOG_INFO, "%s logged in from %s: %zu messages, %llu octets",
 		s->user, log_peer(), s->index.count,
 		(unsigned long long)s->index.total_size);
@@ -424,15 +425,11 @@ static const struct command *find_command(const char *verb)
  * starts the clock (touching a file just created is a wasted inode write). */
 static void keep_lock_fresh(struct pop3_session *s)
 {
-	static time_t last;
 	time_t now = time(NULL);
-	if (s->state != STATE_TRANSACTION)
-		return;
-	if (last == 0) {
-		last = now;
-	} else if (now - last >= LOCK_TOUCH_EVERY) {
+	if (s->state == STATE_TRANSACTION &&
+	    now - s->lock_touched >= LOCK_TOUCH_EVERY) {
 		lock_touch(s->maildrop_lock);
-		last = now;
+		s->lock_touched = now;
 	}
 }
 
