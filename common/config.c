@@ -13,7 +13,7 @@
 #include "lock.h"
 #include "log.h"
 
-enum kind { TEXT, NUMBER };
+enum kind { TEXT, INT, SECONDS_AS_MS, SIZE, OFF, UNSIGNED };
 
 struct option_spec {
 	char flag;
@@ -26,29 +26,29 @@ struct option_spec {
 
 #define TEXT_OPT(f, e, field, h) \
 	{ f, e, TEXT, offsetof(struct settings, field), 0, 0, h }
-#define NUM_OPT(f, e, field, lo, hi, h) \
-	{ f, e, NUMBER, offsetof(struct settings, field), lo, hi, h }
+#define NUM_OPT(f, e, kind, field, lo, hi, h) \
+	{ f, e, kind, offsetof(struct settings, field), lo, hi, h }
 
 static const struct option_spec options[] = {
 	TEXT_OPT('r', "MAIL_ROOT", mail_root,
 		 "mail root holding userinfo.txt and USERS/ (default: .)"),
 	TEXT_OPT('d', "MAIL_DOMAIN", domain,
 		 "domain in greetings and Received: (default: host name)"),
-	NUM_OPT('s', "MAIL_MAX_SIZE", max_message_size, 1, 1L << 40,
+	NUM_OPT('s', "MAIL_MAX_SIZE", OFF, max_message_size, 1, 1L << 40,
 		"largest message in bytes (default: 10485760)"),
-	NUM_OPT('n', "MAIL_MAX_RCPT", max_recipients, 1, 100000,
+	NUM_OPT('n', "MAIL_MAX_RCPT", SIZE, max_recipients, 1, 100000,
 		"recipients per message (default: 100)"),
-	NUM_OPT('t', "MAIL_TIMEOUT", timeout, 1, 86400,
+	NUM_OPT('t', "MAIL_TIMEOUT", SECONDS_AS_MS, timeout_ms, 1, 86400,
 		"idle timeout in seconds (default: SMTP 300, POP3 600)"),
 	TEXT_OPT('l', "MAIL_LOG", log_target,
 		 "auto, stderr or syslog (default: auto)"),
-	NUM_OPT('w', "MAIL_LOCK_WAIT", lock_wait_ms, 0, 600000,
+	NUM_OPT('w', "MAIL_LOCK_WAIT", INT, lock_wait_ms, 0, 600000,
 		"how long to wait for a busy mailbox, ms (default: 10000)"),
-	NUM_OPT('a', "MAIL_LOCK_STALE", lock_stale, 1, 86400 * 7,
+	NUM_OPT('a', "MAIL_LOCK_STALE", INT, lock_stale_seconds, 1, 86400 * 7,
 		"age in seconds after which any lock is stale (default: 1800)"),
-	NUM_OPT('D', "MAIL_AUTH_DELAY", auth_delay_ms, 0, 60000,
+	NUM_OPT('D', "MAIL_AUTH_DELAY", INT, auth_delay_ms, 0, 60000,
 		"delay after a failed login, ms (default: 1000)"),
-	NUM_OPT('e', "MAIL_MAX_ERRORS", max_errors, 1, 100000,
+	NUM_OPT('e', "MAIL_MAX_ERRORS", UNSIGNED, max_errors, 1, 100000,
 		"bad commands before the session is ended (default: 20)"),
 	TEXT_OPT('u', "MAIL_USER", run_as,
 		 "user to switch to before touching the store"),
@@ -92,7 +92,14 @@ static bool set_value(struct settings *s, const struct option_spec *o,
 			o->max, value);
 		return false;
 	}
-	*(long *)field = n;
+	switch (o->kind) {
+	case INT: *(int *)field = (int)n; break;
+	case SECONDS_AS_MS: *(int *)field = (int)n * 1000; break;
+	case SIZE: *(size_t *)field = (size_t)n; break;
+	case OFF: *(off_t *)field = (off_t)n; break;
+	case UNSIGNED: *(unsigned *)field = (unsigned)n; break;
+	case TEXT: break;
+	}
 	return true;
 }
 
@@ -105,7 +112,7 @@ static const struct option_spec *find_flag(char flag)
 }
 
 bool config_load(struct settings *s, int argc, char **argv,
-		 const char *program, long default_timeout)
+		 const char *program, int default_timeout_seconds)
 {
 	static char host[256];
 	if (gethostname(host, sizeof host - 1) != 0 || !host[0])
@@ -113,8 +120,8 @@ bool config_load(struct settings *s, int argc, char **argv,
 	*s = (struct settings){
 		.mail_root = ".", .domain = host,
 		.max_message_size = 10485760, .max_recipients = 100,
-		.timeout = default_timeout, .log_target = "auto",
-		.lock_wait_ms = 10000, .lock_stale = 1800,
+		.timeout_ms = default_timeout_seconds * 1000, .log_target = "auto",
+		.lock_wait_ms = 10000, .lock_stale_seconds = 1800,
 		.auth_delay_ms = 1000, .max_errors = 20, .run_as = NULL,
 		.proxy_from = NULL, .hostname = host,
 	};

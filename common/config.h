@@ -6,18 +6,23 @@
 #define CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define EXIT_UNAVAILABLE 1
+#define EXIT_BAD_SETTING 2
 
 struct settings {
 	const char *mail_root;     /* MAIL_ROOT        -r */
 	const char *domain;        /* MAIL_DOMAIN      -d */
-	long max_message_size;     /* MAIL_MAX_SIZE    -s  bytes */
-	long max_recipients;       /* MAIL_MAX_RCPT    -n */
-	long timeout;              /* MAIL_TIMEOUT     -t  seconds */
+	off_t max_message_size;    /* MAIL_MAX_SIZE    -s  octets */
+	size_t max_recipients;     /* MAIL_MAX_RCPT    -n */
+	int timeout_ms;            /* MAIL_TIMEOUT     -t  given in seconds */
 	const char *log_target;    /* MAIL_LOG         -l  auto|stderr|syslog */
-	long lock_wait_ms;         /* MAIL_LOCK_WAIT   -w  milliseconds */
-	long lock_stale;           /* MAIL_LOCK_STALE  -a  seconds */
-	long auth_delay_ms;        /* MAIL_AUTH_DELAY  -D  milliseconds */
-	long max_errors;           /* MAIL_MAX_ERRORS  -e */
+	int lock_wait_ms;          /* MAIL_LOCK_WAIT   -w */
+	int lock_stale_seconds;    /* MAIL_LOCK_STALE  -a */
+	int auth_delay_ms;         /* MAIL_AUTH_DELAY  -D */
+	unsigned max_errors;       /* MAIL_MAX_ERRORS  -e */
 	const char *run_as;        /* MAIL_USER        -u */
 	const char *proxy_from;    /* MAIL_PROXY_FROM  -P  trusted proxies */
 	const char *hostname;      /* MAIL_HOSTNAME    -H  name in lock files */
@@ -26,7 +31,7 @@ struct settings {
 /* Fill s from defaults, the environment, then argv.  On a bad setting it
  * prints the problem and the usage to stderr and returns false. */
 bool config_load(struct settings *s, int argc, char **argv,
-		 const char *program, long default_timeout);
+		 const char *program, int default_timeout_seconds);
 
 /* chdir to the mail root, drop privileges if asked, set up logging. */
 bool config_apply(const struct settings *s, const char *program);

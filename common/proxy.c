@@ -237,12 +237,13 @@ static void read_v2(struct line_reader *in, struct header *h)
 	skip_v2(in, len - addresses, h);    /* TLVs */
 }
 
-bool proxy_accept(struct line_reader *in, const char *trusted)
+bool proxy_accept(struct line_reader *in, const char *trusted,
+		  char peer[PEER_TEXT_MAX])
 {
 	if (!trusted)
 		return true;
 	char proxy[ADDRESS_TEXT];
-	snprintf(proxy, sizeof proxy, "%s", log_peer());
+	snprintf(proxy, sizeof proxy, "%s", peer);
 	const char *bad_entry = NULL;
 	if (!trusted_peer(proxy, trusted, &bad_entry)) {
 		if (bad_entry)
@@ -272,7 +273,7 @@ bool proxy_accept(struct line_reader *in, const char *trusted)
 		return false;
 	}
 	if (h.client[0]) {
-		log_set_peer(h.client);
+		snprintf(peer, PEER_TEXT_MAX, "%s", h.client);
 		log_msg(LOG_INFO, "proxy %s relays client %s", proxy, h.client);
 	} else {
 		log_msg(LOG_INFO, "proxy %s names no client (LOCAL or UNKNOWN)",

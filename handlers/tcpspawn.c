@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "peer.h"
 
 #define DEFAULT_MAXCONN 40
 #define BACKLOG 64
@@ -116,7 +117,7 @@ static socklen_t parse_address(const char *text, long port,
 static void address_text(const struct sockaddr_storage *addr, char *ip,
 			 size_t size, char *port, size_t port_size)
 {
-	log_address_text(addr, ip, size);
+	peer_address_text(addr, ip, size);
 	if (!ip[0])
 		snprintf(ip, size, "?");
 	in_port_t p = addr->ss_family == AF_INET6 ?
