@@ -77,8 +77,7 @@ fuzz_src_smtp          := $(filter-out %_main.c,$(SMTP_SRC)) tests/fuzz/session.
 fuzz_src_pop3          := $(filter-out %_main.c,$(POP3_SRC)) tests/fuzz/session.c
 fuzz_src_mailbox_index := tests/fuzz/session.c
 fuzz_src_users         := tests/fuzz/session.c
-# pop3-handler ends sessions with _exit(); the harness catches it.
-fuzz_libs_pop3         := -lcrypt -Wl,--wrap=_exit
+fuzz_libs_pop3         := -lcrypt
 $(B)/tests/fuzz/%.o: STRICT += -Ihandlers
 
 define fuzz_harness
@@ -102,13 +101,26 @@ fuzz-build:
 
 fuzz: $(foreach h,$(FUZZ_HARNESSES),fuzz-$(h))
 
+# A pop3-handler for the tests alone: its update pauses half-way for
+# POP3_TEST_UPDATE_DELAY_MS, so a test can kill it mid-rewrite.  The hook
+# is compiled into no other program.
+$(B)/test-hooks/maildrop.o: common/maildrop.c
+	@mkdir -p $(dir $@)
+	$(CC) $(STRICT) $(CFLAGS) -DMAILDROP_TEST_HOOKS -MMD -MP -c $< -o $@
+$(B)/test-hooks/pop3-handler: $(call obj,$(POP3_SRC)) $(B)/test-hooks/maildrop.o $(LIBCOMMON)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcrypt
+test-hooks: $(B)/test-hooks/pop3-handler
+
 # The test suite runs twice: plain, then under ASan+UBSan (SANITIZED=1
 # tells tests that measure memory to skip, RSS means nothing there).
 # FUZZ_BIN tells tests/fuzz-replay.bats where that pass's replay drivers are.
-check: all fuzz-replay
-	FUZZ_BIN=$(CURDIR)/$(B)/fuzz tests/run-tests.sh .
-	$(MAKE) --no-print-directory B=build/san BIN=build/san SAN=1 all fuzz-replay
-	SANITIZED=1 FUZZ_BIN=$(CURDIR)/build/san/fuzz tests/run-tests.sh build/san
+check: all fuzz-replay test-hooks
+	FUZZ_BIN=$(CURDIR)/$(B)/fuzz TEST_HOOKS_BIN=$(CURDIR)/$(B)/test-hooks \
+		tests/run-tests.sh .
+	$(MAKE) --no-print-directory B=build/san BIN=build/san SAN=1 all fuzz-replay test-hooks
+	SANITIZED=1 FUZZ_BIN=$(CURDIR)/build/san/fuzz \
+		TEST_HOOKS_BIN=$(CURDIR)/build/san/test-hooks \
+		tests/run-tests.sh build/san
 
 # Valgrind memcheck over every golden transcript of both handlers and over
 # the fuzz corpus through the replay drivers: no error, no definite or
@@ -168,4 +180,4 @@ uninstall:
 	       $(DESTDIR)$(DOCDIR)/conf $(DESTDIR)$(DOCDIR) $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
 
 .PHONY: all check check-valgrind run bench clean install uninstall \
-	fuzz fuzz-build fuzz-replay $(foreach h,$(FUZZ_HARNESSES),fuzz-$(h))
+	fuzz fuzz-build fuzz-replay test-hooks $(foreach h,$(FUZZ_HARNESSES),fuzz-$(h))

@@ -1,40 +1,52 @@
 /* pop3-handler: one POP3 session (RFC 1939, RFC 2449 CAPA) on stdin/stdout.
  *
  *   pop3_main.c      main and the signals
- *   pop3.c           settings and the command loop
- *   pop3_commands.c  the command table, CAPA, and each command's handler
+ *   pop3.c           the session: start, the command loop, its one end
+ *   pop3_commands.c  the command table, CAPA built from it, and each
+ *                    command's argument parsing and reply
+ *   pop3_retrieve.c  RETR and TOP: a stored message as the client gets it
  *   pop3_replies.c   every reply text
- *   pop3_retrieve.c  RETR and TOP: streaming a stored message
- * The maildrop itself: common/mailbox_index.c takes the session's snapshot,
- * common/maildrop_update.c is the UPDATE state. */
+ * The maildrop itself (lock, snapshot, deletions, update) is
+ * common/maildrop.c. */
 #ifndef POP3_H
 #define POP3_H
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <time.h>
 
-#include "config.h"
-#include "lineio.h"
-#include "lock.h"
-#include "mailbox_index.h"
-#include "users.h"
-
-#define POP3_LINE_MAX 255       /* octets, CRLF included (RFC 2449) */
-#define POP3_MAX_AUTH_FAILURES 3
+#include "maildrop.h"
+#include "mail_limits.h"
+#include "session.h"
 
 enum pop3_state {
 	STATE_AUTHORIZATION = 1,
 	STATE_TRANSACTION = 2,
 };
 
-/* What a command handler answers; the texts are in pop3_replies.c. */
-enum pop3_reply {
-	REPLY_SENT,             /* the handler already sent its reply */
+struct pop3_session {
+	struct session session;         /* first: what the command loop sees */
+	char user[USER_NAME_MAX + 1];   /* given by USER, "" if none */
+	bool user_given;
+	int auth_failures;
+	struct maildrop maildrop;       /* open in TRANSACTION */
+	bool update_failed;             /* QUIT could not remove the messages */
+	/* What the session sent, logged once when it ends (a line per
+	 * message would be a line per message of a 100,000-message drop). */
+	size_t retrieved, tops;
+	unsigned long long retrieved_size;
+};
+
+static inline struct pop3_session *pop3_session_of(struct session *s)
+{
+	return (struct pop3_session *)s;
+}
+
+/* Every reply; the texts are in pop3_replies.c. */
+enum reply {
 	OK_GREETING,
+	OK_PLAIN,
 	OK_USER,
 	OK_DELETED,
-	OK_NOOP,
 	OK_BYE,
 	ERR_UNKNOWN_COMMAND,
 	ERR_WRONG_STATE,
@@ -53,7 +65,7 @@ enum pop3_reply {
 	ERR_TIMEOUT,
 	ERR_READ_FAILED,
 	ERR_UNAVAILABLE,
-	/* Replies with numbers, sent by reply_send(). */
+	/* Replies with numbers. */
 	OK_LOGGED_IN,           /* count, octets */
 	OK_STAT,                /* count, octets */
 	OK_LIST_ONE,            /* number, octets */
@@ -70,64 +82,28 @@ enum pop3_reply {
 	REPLY_COUNT
 };
 
-/* The last piece of the maildrop RETR/TOP read, kept for the next message
- * (see pop3_retrieve.c).  All zero is empty. */
-#define POP3_READ_WINDOW 32768
-struct read_window {
-	off_t at;
-	size_t len;
-	char bytes[POP3_READ_WINDOW];
-};
+/* Send one reply; numbered replies take their numbers as arguments
+ * (size_t, then unsigned long long or a string).  Returns
+ * STATUS_REPLIED_ERROR for the answers to malformed, unknown or misplaced
+ * commands, which count against the error budget (a well-formed request
+ * refused, such as no such message, does not; failed logins have their
+ * own limit), else STATUS_REPLIED. */
+enum status reply(struct pop3_session *s, enum reply r, ...);
 
-struct pop3_session {
-	const struct settings *settings;
-	enum pop3_state state;
-	struct writer out;
-	struct line_reader in;
-	char user[USER_NAME_MAX + 1];   /* given by USER, "" if none */
-	bool user_given;
-	int auth_failures;
-	bool quit;                      /* end the session after this reply */
-	/* TRANSACTION state */
-	char maildrop_lock[LOCK_PATH_MAX];
-	time_t lock_touched;            /* when it was made or last touched */
-	int mailbox_fd;
-	struct mailbox_index index;
-	unsigned char *deleted;         /* bitmap, one bit per message */
-	size_t deleted_count;
-	unsigned long long deleted_size;
-	/* What the session sent, logged once when it ends (a line per
-	 * message would be a line per message of a 100,000-message drop). */
-	size_t retrieved, tops;
-	unsigned long long retrieved_size;
-	bool update_failed;             /* QUIT could not remove the messages */
-	struct read_window window;
-};
+/* The replies the command loop sends itself. */
+void pop3_loop_reply(struct session *s, enum loop_reply r,
+		     const struct command *c);
 
-/* Run one command line (without its line ending); returns the reply sent. */
-enum pop3_reply pop3_dispatch(struct pop3_session *s, char *line, size_t len);
-/* Send one reply; numbered replies take their numbers as arguments. */
-void reply_send(struct pop3_session *s, enum pop3_reply r, ...);
-/* Does the reply count against the session's error budget?  Only the
- * answers to malformed, unknown or misplaced commands do (SMTP's 500-503);
- * a well-formed request refused (no such message, maildrop in use) does
- * not, and failed logins have their own limit. */
-bool reply_is_client_error(enum pop3_reply r);
+/* The command table and the loop's view of the protocol. */
+extern const struct protocol pop3_protocol;
 
-/* RETR and TOP: stream message i (0-based); body_lines < 0: all of it.
- * False if reading the mailbox failed (the reply is then cut short). */
+/* RETR and TOP: send message i (0-based) as the client gets it, then the
+ * "." line; body_lines < 0: all of it.  False if reading the maildrop
+ * failed (the reply is then cut short). */
 bool pop3_send_message(struct pop3_session *s, size_t i, long long body_lines);
 
 /* The handler: settings from the environment and argv, then one session
- * on fd 0 and fd 1, into s (zeroed).  Returns the exit status, or leaves
- * through pop3_abort(). */
+ * on fd 0 and fd 1, into s (zeroed).  Returns the exit status. */
 int pop3_handler(struct pop3_session *s, int argc, char **argv);
-
-/* Leave the session at once, releasing its locks, without UPDATE.
- * Async-signal-safe. */
-_Noreturn void pop3_abort(int status);
-/* The same from the session's own code: log what the session did (how it
- * ended: "connection dropped"...), release the locks, flush the replies. */
-_Noreturn void pop3_end(struct pop3_session *s, const char *how, int status);
 
 #endif

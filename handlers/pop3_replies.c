@@ -9,7 +9,7 @@ static const char *const replies[REPLY_COUNT] = {
 	[OK_GREETING] = "+OK POP3 server ready",
 	[OK_USER] = "+OK send PASS",
 	[OK_DELETED] = "+OK message deleted",
-	[OK_NOOP] = "+OK",
+	[OK_PLAIN] = "+OK",
 	[OK_BYE] = "+OK Thanks for using POP3 server",
 	[ERR_UNKNOWN_COMMAND] = "-ERR unknown command",
 	[ERR_WRONG_STATE] = "-ERR command not valid in this state",
@@ -45,7 +45,8 @@ static const char *const replies[REPLY_COUNT] = {
 	[LINE_END] = ".",
 };
 
-bool reply_is_client_error(enum pop3_reply r)
+/* The answers to malformed, unknown or misplaced commands. */
+static bool refuses_client_error(enum reply r)
 {
 	switch (r) {
 	case ERR_UNKNOWN_COMMAND:
@@ -60,16 +61,36 @@ bool reply_is_client_error(enum pop3_reply r)
 	}
 }
 
-void reply_send(struct pop3_session *s, enum pop3_reply r, ...)
+enum status reply(struct pop3_session *s, enum reply r, ...)
 {
+	struct writer *out = &s->session.out;
 	if (strchr(replies[r], '%')) {
 		va_list ap;
 		va_start(ap, r);
-		writer_vprintf(&s->out, replies[r], ap);
+		writer_vprintf(out, replies[r], ap);
 		va_end(ap);
 	} else {
 		/* No formatting for the "." after every RETR. */
-		writer_puts(&s->out, replies[r]);
+		writer_puts(out, replies[r]);
 	}
-	writer_put(&s->out, "\r\n", 2);
+	writer_put(out, "\r\n", 2);
+	return refuses_client_error(r) ? STATUS_REPLIED_ERROR : STATUS_REPLIED;
+}
+
+void pop3_loop_reply(struct session *base, enum loop_reply r,
+		     const struct command *c)
+{
+	static const enum reply words[] = {
+		[LOOP_OK] = OK_PLAIN,
+		[LOOP_SYNTAX] = ERR_SYNTAX,
+		[LOOP_LINE_TOO_LONG] = ERR_LINE_TOO_LONG,
+		[LOOP_NUL] = ERR_NUL,
+		[LOOP_NOT_IMPLEMENTED] = ERR_UNKNOWN_COMMAND,
+		[LOOP_WRONG_STATE] = ERR_WRONG_STATE,
+		[LOOP_TIMEOUT] = ERR_TIMEOUT,
+		[LOOP_TOO_MANY_ERRORS] = ERR_TOO_MANY_ERRORS,
+		[LOOP_UNAVAILABLE] = ERR_UNAVAILABLE,
+	};
+	(void)c;
+	reply(pop3_session_of(base), words[r]);
 }

@@ -1,13 +1,11 @@
 /* pop3_retrieve: RETR and TOP.  The stored form is already dot-stuffed, so
  * a message goes out as its stored bytes with each LF turned into CR LF,
- * read and sent in bounded chunks whatever the message's size. */
-#include <errno.h>
+ * read (through the maildrop's read window) and sent in bounded pieces
+ * whatever the message's size. */
 #include <string.h>
-#include <unistd.h>
 
 #include "pop3.h"
 
-#define CHUNK POP3_READ_WINDOW
 #define MIN_ROOM 4096           /* converting less at a time costs more calls */
 _Static_assert(MIN_ROOM <= WRITER_BUFSIZE, "the writer can make MIN_ROOM free");
 
@@ -50,59 +48,33 @@ static size_t convert(const char *in, size_t len, char *out,
 	return (size_t)(o - out);
 }
 
-/* Point *data at up to CHUNK bytes of the maildrop from offset at (but not
- * past end); the number of bytes, 0 on a read error or a short file.  The
- * session's read window keeps the last CHUNK read, so RETR of consecutive
- * small messages costs one pread per CHUNK, not one per message.  The
- * snapshot's bytes never change while the session holds the maildrop
- * lock, so the window never goes stale. */
-static size_t read_at(struct pop3_session *s, off_t at, off_t end,
-		      const char **data)
-{
-	struct read_window *w = &s->window;
-	if (w->len == 0 || at < w->at || at >= w->at + (off_t)w->len) {
-		ssize_t got;
-		do
-			got = pread(s->mailbox_fd, w->bytes, CHUNK, at);
-		while (got < 0 && errno == EINTR);
-		w->at = at;
-		w->len = got > 0 ? (size_t)got : 0;
-		if (got <= 0)
-			return 0;
-	}
-	size_t skip = (size_t)(at - w->at), len = w->len - skip;
-	if ((off_t)len > end - at)
-		len = (size_t)(end - at);
-	*data = w->bytes + skip;
-	return len;
-}
-
 bool pop3_send_message(struct pop3_session *s, size_t i, long long body_lines)
 {
-	off_t at = mailbox_index_offset(&s->index, i);
-	off_t end = at + (off_t)mailbox_index_stored_len(&s->index, i);
+	struct writer *out = &s->session.out;
+	off_t at, end;
+	maildrop_message_range(&s->maildrop, i, &at, &end);
 	struct top_state top = { true, body_lines };
 	bool at_line_start = true, done = false;
 
 	/* Through the writer: a small message leaves in one write with its
 	 * +OK and ".", so Nagle's algorithm never holds a piece of it back
 	 * waiting for the client's delayed ACK (40 ms per RETR). */
-	while (at < end && !done && !s->out.failed) {
+	while (at < end && !done && !out->failed) {
 		const char *in;
-		size_t got = read_at(s, at, end, &in), room;
+		size_t got = maildrop_read(&s->maildrop, at, end, &in), room;
 		if (got == 0)
 			return false;
 		/* Converted straight into the writer, as much as surely fits
 		 * (each byte may become two); the writer is flushed only when
 		 * it has less than MIN_ROOM, or this small rest, left. */
 		size_t need = 2 * got < MIN_ROOM ? 2 * got : MIN_ROOM;
-		char *out = writer_room(&s->out, need, &room);
+		char *room_at = writer_room(out, need, &room);
 		if (got > room / 2)
 			got = room / 2;
 		at += (off_t)got;
-		writer_commit(&s->out, convert(in, got, out, &at_line_start,
+		writer_commit(out, convert(in, got, room_at, &at_line_start,
 					       &top, &done));
 	}
-	reply_send(s, LINE_END);
+	reply(s, LINE_END);
 	return true;
 }

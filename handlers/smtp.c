@@ -1,64 +1,40 @@
-/* smtp-handler: settings, then one SMTP session on stdin/stdout.
- * main() and the signals are in smtp_main.c. */
+/* smtp-handler: one SMTP session from start to its one end.  main() and
+ * the signals are in smtp_main.c, so tests/fuzz/ can run this in-process. */
 #include <stdlib.h>
 
 #include "log.h"
-#include "proxy.h"
 #include "smtp.h"
 
-static void run_session(struct session *s)
+/* The one place a session ends: log how, and say goodbye where the
+ * protocol has words for it (QUIT, the timeout and the error budget have
+ * been answered already). */
+static void smtp_end(struct smtp_session *s, enum status how)
 {
-	struct line l;
-	reply(s, REPLY_GREETING, s->cfg->domain);
-	while (!s->done) {
-		enum line_status st = reader_next(&s->in, SMTP_LINE_MAX, &l);
-		if (st == LINE_TIMEOUT) {
-			log_msg(LOG_NOTICE, "timeout, closing session with %s",
-				log_peer());
-			reply(s, REPLY_TIMEOUT, s->cfg->domain);
-			break;
-		}
-		if (st != LINE_OK || l.unterminated)
-			break;
-		if (!l.complete) {
-			if (reader_skip_rest(&s->in) != LINE_OK)
-				break;
-			reply(s, REPLY_LINE_TOO_LONG);
-			continue;
-		}
-		if (l.has_nul) {
-			reply(s, REPLY_NUL_BYTE);
-			continue;
-		}
-		/* The line ending was consumed, so its place can hold the NUL. */
-		l.text[l.len] = '\0';
-		smtp_dispatch(s, l.text, l.len);
+	const char *peer = s->session.peer;
+	switch (how) {
+	case STATUS_TIMEOUT:
+		log_msg(LOG_NOTICE, "timeout, closing session with %s", peer);
+		break;
+	case STATUS_TOO_MANY_ERRORS:
+		log_msg(LOG_NOTICE, "too many errors from %s, closing", peer);
+		break;
+	default:
+		break;
 	}
-	writer_flush(&s->out);
-}
-
-int smtp_handler(struct session *s, int argc, char **argv)
-{
-	static struct settings cfg;
-	if (!config_load(&cfg, argc, argv, "smtp-handler", 300))
-		return 2;
-	s->cfg = &cfg;
-	s->state = STATE_START;
-	writer_init(&s->out, 1);
-	writer_no_delay(1);
-	writer_timeout(1, (int)cfg.timeout * 1000);
-	reader_init(&s->in, 0, (int)cfg.timeout * 1000, &s->out);
-	if (!config_apply(&cfg, "smtp-handler")) {
-		reply(s, REPLY_UNAVAILABLE, cfg.domain);
-		writer_flush(&s->out);
-		return 1;
-	}
-	/* Behind a load balancer: the client's address, before the greeting. */
-	if (!proxy_accept(&s->in, cfg.proxy_from))
-		return 1;
-	log_msg(LOG_INFO, "session from %s", log_peer());
-	run_session(s);
+	writer_flush(&s->session.out);
 	free(s->rcpt);
 	s->rcpt = NULL;
-	return 0;
+}
+
+int smtp_handler(struct smtp_session *s, int argc, char **argv)
+{
+	int status = session_start(&s->session, &smtp_protocol, argc, argv,
+				   "smtp-handler", DEFAULT_SMTP_TIMEOUT_SECONDS);
+	if (status == 0) {
+		s->session.state = STATE_START;
+		reply(s, REPLY_GREETING, s->session.settings.domain);
+		smtp_end(s, session_run(&s->session, &smtp_protocol));
+	}
+	connection_hang_up();
+	return status;
 }

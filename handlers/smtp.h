@@ -1,19 +1,19 @@
-/* smtp-handler: one SMTP session on stdin/stdout (RFC 5321). */
+/* smtp-handler: one SMTP session on stdin/stdout (RFC 5321).
+ *
+ *   smtp_main.c      main and the signals
+ *   smtp.c           the session: start, the command loop, its one end
+ *   smtp_commands.c  the command table, EHLO and HELP built from it, and
+ *                    the commands that fit on one line
+ *   smtp_data.c      DATA: receive, spool, deliver; the transaction reset
+ *   smtp_replies.c   every reply text */
 #ifndef SMTP_H
 #define SMTP_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "config.h"
-#include "lineio.h"
-#include "users.h"
-
-/* RFC 5321 4.5.3.1: command line 512 octets with CRLF; path 256 octets. */
-#define SMTP_LINE_MAX 510
-#define SMTP_PATH_MAX 256
-/* A text line of DATA is read in pieces of at most this size. */
-#define SMTP_DATA_PIECE 1000
+#include "mail_limits.h"
+#include "session.h"
 
 /* Session states, as bits so a command can list where it is allowed. */
 enum smtp_state {
@@ -29,21 +29,21 @@ struct recipient {
 	char address[SMTP_PATH_MAX + 1];
 };
 
-struct session {
-	const struct settings *cfg;
-	struct line_reader in;
-	struct writer out;
-	enum smtp_state state;
-	bool esmtp;             /* greeted with EHLO: enhanced status codes */
-	bool done;              /* QUIT, timeout, or too many errors */
-	long errors;
+struct smtp_session {
+	struct session session;         /* first: what the command loop sees */
+	bool esmtp;                     /* greeted with EHLO: enhanced codes */
 	char helo[SMTP_PATH_MAX + 1];
 	char sender[SMTP_PATH_MAX + 1];
 	struct recipient *rcpt;
 	size_t n_rcpt, rcpt_capacity;
 };
 
-/* Every reply the handler sends; the texts live in smtp_reply.c. */
+static inline struct smtp_session *smtp_session_of(struct session *s)
+{
+	return (struct smtp_session *)s;
+}
+
+/* Every reply the handler sends; the texts live in smtp_replies.c. */
 enum reply {
 	REPLY_GREETING, REPLY_CLOSING, REPLY_HELO, REPLY_OK, REPLY_SENDER_OK, REPLY_RECIPIENT_OK,
 	REPLY_START_DATA, REPLY_ACCEPTED, REPLY_VRFY, REPLY_HELP,
@@ -55,18 +55,26 @@ enum reply {
 	REPLY_COUNT
 };
 
-/* Send a reply; text arguments fill the %s in its text, in order. */
-void reply(struct session *s, enum reply r, ...);
+/* Send a reply; text arguments fill the %s in its text, in order.
+ * Returns STATUS_REPLIED_ERROR for the replies that refuse a malformed,
+ * unknown or misplaced command (500 to 503), which count against the
+ * error budget, else STATUS_REPLIED. */
+enum status reply(struct smtp_session *s, enum reply r, ...);
 
-/* Run one command line (NUL-free, without its line ending). */
-void smtp_dispatch(struct session *s, char *line, size_t len);
+/* The replies the command loop sends itself. */
+void smtp_loop_reply(struct session *s, enum loop_reply r,
+		     const struct command *c);
+
+/* The command table and the loop's view of the protocol. */
+extern const struct protocol smtp_protocol;
 
 /* The handler: settings from the environment and argv, then one session
  * on fd 0 and fd 1, into s (zeroed).  Returns the exit status. */
-int smtp_handler(struct session *s, int argc, char **argv);
+int smtp_handler(struct smtp_session *s, int argc, char **argv);
 
 /* DATA: receive the message and deliver it; sends the final reply. */
-void smtp_data(struct session *s);
-void session_reset_transaction(struct session *s);
+enum status smtp_data(struct smtp_session *s);
+/* Forget the sender and the recipients (RSET, HELO, after DATA). */
+void smtp_transaction_reset(struct smtp_session *s);
 
 #endif

@@ -1,5 +1,5 @@
-/* smtp_commands: the command table of smtp-handler and the commands that
- * fit on one line (everything but the body of DATA). */
+/* smtp_commands: the command table of smtp-handler, EHLO and HELP built
+ * from it, and the commands that fit on one line (all but DATA's body). */
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -8,133 +8,106 @@
 #include "log.h"
 #include "smtp.h"
 #include "store.h"
+#include "users.h"
 
-struct command {
-	const char *verb;       /* matched case-insensitively; NULL: unknown */
-	unsigned states;        /* states in which the command is allowed */
-	enum reply refused;     /* reply outside those states (once greeted) */
-	void (*run)(struct session *s, char *args);
-	const char *keyword;    /* the arguments must start with it ("FROM:") */
-	const char *usage;      /* shown when they do not */
-};
-
-static void cmd_helo(struct session *s, char *args);
-static void cmd_ehlo(struct session *s, char *args);
-static void cmd_mail(struct session *s, char *args);
-static void cmd_rcpt(struct session *s, char *args);
-static void cmd_data(struct session *s, char *args);
-static void cmd_rset(struct session *s, char *args);
-static void cmd_noop(struct session *s, char *args);
-static void cmd_vrfy(struct session *s, char *args);
-static void cmd_help(struct session *s, char *args);
-static void cmd_quit(struct session *s, char *args);
-static void cmd_not_implemented(struct session *s, char *args);
-static void cmd_unknown(struct session *s, char *args);
-
-#define COMMAND(verb, states, refused, run) \
-	{ verb, states, refused, run, NULL, NULL }
+static enum status cmd_helo(struct session *s, char *args);
+static enum status cmd_ehlo(struct session *s, char *args);
+static enum status cmd_mail(struct session *s, char *args);
+static enum status cmd_mail_from(struct session *s, char *args);
+static enum status cmd_rcpt(struct session *s, char *args);
+static enum status cmd_rcpt_to(struct session *s, char *args);
+static enum status cmd_data(struct session *s, char *args);
+static enum status cmd_rset(struct session *s, char *args);
+static enum status cmd_noop(struct session *s, char *args);
+static enum status cmd_vrfy(struct session *s, char *args);
+static enum status cmd_help(struct session *s, char *args);
+static enum status cmd_quit(struct session *s, char *args);
+static enum status cmd_unknown(struct session *s, char *args);
 
 static const struct command commands[] = {
-	COMMAND("HELO", STATE_ANY, REPLY_OK, cmd_helo),
-	COMMAND("EHLO", STATE_ANY, REPLY_OK, cmd_ehlo),
-	{ "MAIL", STATE_READY, REPLY_NESTED_MAIL, cmd_mail, "FROM:", "MAIL FROM:<address>" },
-	{ "RCPT", STATE_MAIL | STATE_RCPT, REPLY_NEED_MAIL, cmd_rcpt, "TO:", "RCPT TO:<address>" },
-	COMMAND("DATA", STATE_RCPT, REPLY_NEED_RCPT, cmd_data),
-	COMMAND("RSET", STATE_ANY, REPLY_OK, cmd_rset),
-	COMMAND("NOOP", STATE_ANY, REPLY_OK, cmd_noop),
-	COMMAND("VRFY", STATE_ANY, REPLY_OK, cmd_vrfy),
-	COMMAND("HELP", STATE_ANY, REPLY_OK, cmd_help),
-	COMMAND("QUIT", STATE_ANY, REPLY_OK, cmd_quit),
+	{ "HELO", STATE_ANY, cmd_helo, 0 },
+	{ "EHLO", STATE_ANY, cmd_ehlo, 0 },
+	{ "MAIL", STATE_READY, cmd_mail, 0 },
+	{ "RCPT", STATE_MAIL | STATE_RCPT, cmd_rcpt, 0 },
+	{ "DATA", STATE_RCPT, cmd_data, 0 },
+	{ "RSET", STATE_ANY, cmd_rset, 0 },
+	{ "NOOP", STATE_ANY, cmd_noop, 0 },
+	{ "VRFY", STATE_ANY, cmd_vrfy, 0 },
+	{ "HELP", STATE_ANY, cmd_help, COMMAND_ANNOUNCED },
+	{ "QUIT", STATE_ANY, cmd_quit, 0 },
 	/* The assignment's spellings, with its reply texts. */
-	COMMAND("MAIL_FROM:", STATE_READY, REPLY_NESTED_MAIL, cmd_mail),
-	COMMAND("RCPT_TO:", STATE_MAIL | STATE_RCPT, REPLY_NEED_MAIL, cmd_rcpt),
-	/* Known verbs this server does not offer. */
-	COMMAND("EXPN", STATE_ANY, REPLY_OK, cmd_not_implemented),
-	COMMAND("TURN", STATE_ANY, REPLY_OK, cmd_not_implemented),
-	COMMAND("ETRN", STATE_ANY, REPLY_OK, cmd_not_implemented),
-	COMMAND("BDAT", STATE_ANY, REPLY_OK, cmd_not_implemented),
-	COMMAND("AUTH", STATE_ANY, REPLY_OK, cmd_not_implemented),
-	COMMAND("STARTTLS", STATE_ANY, REPLY_OK, cmd_not_implemented),
-	COMMAND("SEND", STATE_ANY, REPLY_OK, cmd_not_implemented),
-	COMMAND("SOML", STATE_ANY, REPLY_OK, cmd_not_implemented),
-	COMMAND("SAML", STATE_ANY, REPLY_OK, cmd_not_implemented),
-	COMMAND(NULL, STATE_ANY, REPLY_OK, cmd_unknown),
+	{ "MAIL_FROM:", STATE_READY, cmd_mail_from, COMMAND_ALIAS },
+	{ "RCPT_TO:", STATE_MAIL | STATE_RCPT, cmd_rcpt_to, COMMAND_ALIAS },
+	{ "EXPN", STATE_ANY, NULL, COMMAND_NOT_OFFERED },
+	{ "TURN", STATE_ANY, NULL, COMMAND_NOT_OFFERED },
+	{ "ETRN", STATE_ANY, NULL, COMMAND_NOT_OFFERED },
+	{ "BDAT", STATE_ANY, NULL, COMMAND_NOT_OFFERED },
+	{ "AUTH", STATE_ANY, NULL, COMMAND_NOT_OFFERED },
+	{ "STARTTLS", STATE_ANY, NULL, COMMAND_NOT_OFFERED },
+	{ "SEND", STATE_ANY, NULL, COMMAND_NOT_OFFERED },
+	{ "SOML", STATE_ANY, NULL, COMMAND_NOT_OFFERED },
+	{ "SAML", STATE_ANY, NULL, COMMAND_NOT_OFFERED },
+	{ NULL, STATE_ANY, cmd_unknown, 0 },
 };
 
-/* Service extensions EHLO announces besides HELP, which is a command of
- * the table above.  SIZE carries the limit, so it is printed apart. */
+const struct protocol smtp_protocol = {
+	.line_max = SMTP_LINE_MAX + 2,
+	.commands = commands,
+	.loop_reply = smtp_loop_reply,
+	.after_command = NULL,
+};
+
+/* Service extensions of the protocol rather than of one command; SIZE
+ * carries the limit, so it is printed apart. */
 static const char *const ehlo_extensions[] = {
 	"PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES",
 };
 
-static const struct command *find_command(const char *line, size_t len,
-					  size_t *verb_len)
+static char *skip_spaces(char *p)
 {
-	const struct command *c = commands;
-	for (; c->verb; c++) {
-		size_t n = strlen(c->verb);
-		if (len >= n && strncasecmp(line, c->verb, n) == 0 &&
-		    (len == n || line[n] == ' ' || c->verb[n - 1] == ':'))
-			break;
-	}
-	*verb_len = c->verb ? strlen(c->verb) : len;
-	return c;
+	while (*p == ' ')
+		p++;
+	return p;
 }
 
-void smtp_dispatch(struct session *s, char *line, size_t len)
+static enum status send_ehlo(struct smtp_session *s)
 {
-	size_t verb_len;
-	const struct command *c = find_command(line, len, &verb_len);
-	char *args = line + verb_len;
-	while (*args == ' ')
-		args++;
-	if (c->verb && !(c->states & s->state)) {
-		reply(s, s->state == STATE_START ? REPLY_NEED_HELO : c->refused);
-		return;
-	}
-	if (c->keyword) {
-		size_t n = strlen(c->keyword);
-		if (strncasecmp(args, c->keyword, n) != 0) {
-			reply(s, REPLY_SYNTAX, c->usage);
-			return;
-		}
-		args += n;
-	}
-	c->run(s, args);
-}
-
-void session_reset_transaction(struct session *s)
-{
-	s->sender[0] = '\0';
-	s->n_rcpt = 0;
-	if (s->state != STATE_START)
-		s->state = STATE_READY;
-}
-
-static void send_ehlo(struct session *s, const char *client_name)
-{
-	writer_printf(&s->out, "250-%s Hello %s\r\n", s->cfg->domain, client_name);
+	const char *lines[sizeof ehlo_extensions / sizeof *ehlo_extensions +
+			  sizeof commands / sizeof *commands + 1];
+	size_t n = 0;
+	char size[32];
 	for (size_t i = 0; i < sizeof ehlo_extensions / sizeof *ehlo_extensions; i++)
-		writer_printf(&s->out, "250-%s\r\n", ehlo_extensions[i]);
-	writer_printf(&s->out, "250-SIZE %ld\r\n", s->cfg->max_message_size);
-	writer_puts(&s->out, "250 HELP\r\n");
+		lines[n++] = ehlo_extensions[i];
+	snprintf(size, sizeof size, "SIZE %lld",
+		 (long long)s->session.settings.max_message_size);
+	lines[n++] = size;
+	for (const struct command *c = commands; c->verb; c++)
+		if (c->flags & COMMAND_ANNOUNCED)
+			lines[n++] = c->verb;
+	struct writer *out = &s->session.out;
+	writer_printf(out, "250-%s Hello %s\r\n", s->session.settings.domain,
+		      s->helo);
+	for (size_t i = 0; i < n; i++)
+		writer_printf(out, "250%c%s\r\n", i + 1 < n ? '-' : ' ', lines[i]);
+	return STATUS_REPLIED;
 }
 
-static void send_help(struct session *s)
+/* The verbs offered under their own name. */
+static enum status send_help(struct smtp_session *s)
 {
 	char verbs[256] = "";
 	for (const struct command *c = commands; c->verb; c++) {
-		if (c->run == cmd_not_implemented || strchr(c->verb, '_'))
+		if (c->flags & (COMMAND_ALIAS | COMMAND_NOT_OFFERED))
 			continue;
 		strncat(verbs, c->verb, sizeof verbs - strlen(verbs) - 2);
 		strcat(verbs, " ");
 	}
 	verbs[strlen(verbs) - 1] = '\0';
-	reply(s, REPLY_HELP, verbs);
+	return reply(s, REPLY_HELP, verbs);
 }
 
 /* Copy the first word of args (the client's name) into s->helo. */
-static bool take_client_name(struct session *s, const char *args)
+static bool take_client_name(struct smtp_session *s, const char *args)
 {
 	size_t n = strcspn(args, " ");
 	if (n == 0)
@@ -147,29 +120,27 @@ static bool take_client_name(struct session *s, const char *args)
 		n = SMTP_PATH_MAX;
 	memcpy(s->helo, args, n);
 	s->helo[n] = '\0';
-	session_reset_transaction(s);
-	s->state = STATE_READY;
+	smtp_transaction_reset(s);
+	s->session.state = STATE_READY;
 	return true;
 }
 
-static void cmd_helo(struct session *s, char *args)
+static enum status cmd_helo(struct session *base, char *args)
 {
-	if (!take_client_name(s, args)) {
-		reply(s, REPLY_SYNTAX, "HELO hostname");
-		return;
-	}
+	struct smtp_session *s = smtp_session_of(base);
+	if (!take_client_name(s, skip_spaces(args)))
+		return reply(s, REPLY_SYNTAX, "HELO hostname");
 	s->esmtp = false;
-	reply(s, REPLY_HELO, s->cfg->domain, s->helo);
+	return reply(s, REPLY_HELO, base->settings.domain, s->helo);
 }
 
-static void cmd_ehlo(struct session *s, char *args)
+static enum status cmd_ehlo(struct session *base, char *args)
 {
-	if (!take_client_name(s, args)) {
-		reply(s, REPLY_SYNTAX, "EHLO hostname");
-		return;
-	}
+	struct smtp_session *s = smtp_session_of(base);
+	if (!take_client_name(s, skip_spaces(args)))
+		return reply(s, REPLY_SYNTAX, "EHLO hostname");
 	s->esmtp = true;
-	send_ehlo(s, s->helo);
+	return send_ehlo(s);
 }
 
 /* Parse a reverse- or forward-path: "<addr>" (an RFC 5321 source route
@@ -213,63 +184,74 @@ static bool parse_path(char *text, char addr[SMTP_PATH_MAX + 1], char **rest)
 	return true;
 }
 
-/* MAIL parameters (RFC 1870 SIZE, RFC 6152 BODY); false if refused. */
-static bool accept_mail_params(struct session *s, char *params)
+/* MAIL parameters (RFC 1870 SIZE, RFC 6152 BODY): the refusal's status,
+ * or STATUS_OK when all are accepted. */
+static enum status check_mail_params(struct smtp_session *s, char *params)
 {
 	for (char *p = strtok(params, " "); p; p = strtok(NULL, " ")) {
 		if (strncasecmp(p, "SIZE=", 5) == 0) {
 			char *end;
 			unsigned long long size = strtoull(p + 5, &end, 10);
-			if (end == p + 5 || *end) {
-				reply(s, REPLY_SYNTAX, "SIZE=number");
-				return false;
-			}
-			if (size > (unsigned long long)s->cfg->max_message_size) {
-				reply(s, REPLY_TOO_BIG);
-				return false;
-			}
+			if (end == p + 5 || *end)
+				return reply(s, REPLY_SYNTAX, "SIZE=number");
+			if (size > (unsigned long long)s->session.settings.max_message_size)
+				return reply(s, REPLY_TOO_BIG);
 		} else if (strcasecmp(p, "BODY=8BITMIME") && strcasecmp(p, "BODY=7BIT")) {
-			reply(s, REPLY_PARAM_UNKNOWN, p);
-			return false;
+			return reply(s, REPLY_PARAM_UNKNOWN, p);
 		}
 	}
-	return true;
+	return STATUS_OK;
 }
 
-static void cmd_mail(struct session *s, char *path_text)
+/* The reverse-path and parameters that follow MAIL FROM: or MAIL_FROM:. */
+static enum status cmd_mail_from(struct session *base, char *path_text)
 {
+	struct smtp_session *s = smtp_session_of(base);
 	char *params;
 	/* An empty path "<>" is the null sender of bounces: allowed. */
-	if (!parse_path(path_text, s->sender, &params)) {
-		reply(s, REPLY_BAD_SENDER);
-		return;
-	}
-	if (!accept_mail_params(s, params)) {
+	if (!parse_path(path_text, s->sender, &params))
+		return reply(s, REPLY_BAD_SENDER);
+	enum status refused = check_mail_params(s, params);
+	if (refused != STATUS_OK) {
 		s->sender[0] = '\0';
-		return;
+		return refused;
 	}
-	s->state = STATE_MAIL;
+	base->state = STATE_MAIL;
 	char shown[SMTP_PATH_MAX + 3];
 	snprintf(shown, sizeof shown, "<%s>", s->sender);
-	reply(s, REPLY_SENDER_OK, shown);
+	return reply(s, REPLY_SENDER_OK, shown);
+}
+
+/* What follows keyword ("FROM:") at the start of args, or NULL. */
+static char *after_keyword(char *args, const char *keyword)
+{
+	args = skip_spaces(args);
+	size_t n = strlen(keyword);
+	return strncasecmp(args, keyword, n) == 0 ? args + n : NULL;
+}
+
+static enum status cmd_mail(struct session *base, char *args)
+{
+	char *path = after_keyword(args, "FROM:");
+	if (!path)
+		return reply(smtp_session_of(base), REPLY_SYNTAX,
+			     "MAIL FROM:<address>");
+	return cmd_mail_from(base, path);
 }
 
 /* The user a recipient address names: its local part must be a user of
  * the users file, whatever the domain (this server never relays). */
-static void add_recipient(struct session *s, const char *address)
+static enum status add_recipient(struct smtp_session *s, const char *address)
 {
 	char user[USER_NAME_MAX + 1];
 	const char *at = strrchr(address, '@');
 	size_t len = at ? (size_t)(at - address) : strlen(address);
-	if (s->n_rcpt >= (size_t)s->cfg->max_recipients) {
-		reply(s, REPLY_TOO_MANY_RCPT);
-		return;
-	}
+	if (s->n_rcpt >= s->session.settings.max_recipients)
+		return reply(s, REPLY_TOO_MANY_RCPT);
 	if (!username_valid(address, len)) {
 		log_msg(LOG_INFO, "refused recipient %s: not a valid user name",
 			address);
-		reply(s, REPLY_NO_SUCH_USER);
-		return;
+		return reply(s, REPLY_NO_SUCH_USER);
 	}
 	memcpy(user, address, len);
 	user[len] = '\0';
@@ -278,100 +260,95 @@ static void add_recipient(struct session *s, const char *address)
 		break;
 	case USERS_NOT_FOUND:
 		log_msg(LOG_INFO, "refused recipient %s: no such user", address);
-		reply(s, REPLY_NO_SUCH_USER);
-		return;
+		return reply(s, REPLY_NO_SUCH_USER);
 	case USERS_FILE_ERROR:
-		reply(s, REPLY_LOCAL_ERROR);
-		return;
+		return reply(s, REPLY_LOCAL_ERROR);
 	}
 	/* A user without a mailbox directory: temporary, for this recipient
 	 * alone, rather than a 451 for the whole message at DATA. */
-	if (!store_has_directory(user)) {
-		reply(s, REPLY_MAILBOX_UNAVAILABLE);
-		return;
-	}
+	if (!store_has_directory(user))
+		return reply(s, REPLY_MAILBOX_UNAVAILABLE);
 	if (s->n_rcpt == s->rcpt_capacity) {
 		size_t cap = s->rcpt_capacity ? s->rcpt_capacity * 2 : 8;
 		struct recipient *grown = realloc(s->rcpt, cap * sizeof *grown);
-		if (!grown) {
-			reply(s, REPLY_LOCAL_ERROR);
-			return;
-		}
+		if (!grown)
+			return reply(s, REPLY_LOCAL_ERROR);
 		s->rcpt = grown;
 		s->rcpt_capacity = cap;
 	}
 	struct recipient *r = &s->rcpt[s->n_rcpt++];
 	snprintf(r->user, sizeof r->user, "%s", user);
 	snprintf(r->address, sizeof r->address, "%s", address);
-	s->state = STATE_RCPT;
-	reply(s, REPLY_RECIPIENT_OK, address);
+	s->session.state = STATE_RCPT;
+	return reply(s, REPLY_RECIPIENT_OK, address);
 }
 
-static void cmd_rcpt(struct session *s, char *path_text)
+/* The forward-path that follows RCPT TO: or RCPT_TO:. */
+static enum status cmd_rcpt_to(struct session *base, char *path_text)
 {
+	struct smtp_session *s = smtp_session_of(base);
 	char address[SMTP_PATH_MAX + 1], *params;
-	if (!parse_path(path_text, address, &params) || !address[0]) {
-		reply(s, REPLY_BAD_RECIPIENT);
-		return;
-	}
-	if (*params) {
-		reply(s, REPLY_PARAM_UNKNOWN, params);
-		return;
-	}
-	add_recipient(s, address);
+	if (!parse_path(path_text, address, &params) || !address[0])
+		return reply(s, REPLY_BAD_RECIPIENT);
+	if (*params)
+		return reply(s, REPLY_PARAM_UNKNOWN, params);
+	return add_recipient(s, address);
 }
 
-static void cmd_data(struct session *s, char *args)
+static enum status cmd_rcpt(struct session *base, char *args)
 {
-	if (*args) {
-		reply(s, REPLY_SYNTAX, "DATA takes no argument");
-		return;
-	}
-	smtp_data(s);
+	char *path = after_keyword(args, "TO:");
+	if (!path)
+		return reply(smtp_session_of(base), REPLY_SYNTAX,
+			     "RCPT TO:<address>");
+	return cmd_rcpt_to(base, path);
 }
 
-static void cmd_rset(struct session *s, char *args)
+static enum status cmd_data(struct session *base, char *args)
 {
-	(void)args;
-	session_reset_transaction(s);
-	reply(s, REPLY_OK);
+	struct smtp_session *s = smtp_session_of(base);
+	if (*skip_spaces(args))
+		return reply(s, REPLY_SYNTAX, "DATA takes no argument");
+	return smtp_data(s);
 }
 
-static void cmd_noop(struct session *s, char *args)
+static enum status cmd_rset(struct session *base, char *args)
 {
 	(void)args;
-	reply(s, REPLY_OK);
+	smtp_transaction_reset(smtp_session_of(base));
+	return STATUS_OK;
 }
 
-static void cmd_vrfy(struct session *s, char *args)
+static enum status cmd_noop(struct session *base, char *args)
 {
-	if (!*args)
-		reply(s, REPLY_SYNTAX, "VRFY user");
-	else
-		reply(s, REPLY_VRFY);
+	(void)base;
+	(void)args;
+	return STATUS_OK;
 }
 
-static void cmd_help(struct session *s, char *args)
+static enum status cmd_vrfy(struct session *base, char *args)
+{
+	struct smtp_session *s = smtp_session_of(base);
+	if (!*skip_spaces(args))
+		return reply(s, REPLY_SYNTAX, "VRFY user");
+	return reply(s, REPLY_VRFY);
+}
+
+static enum status cmd_help(struct session *base, char *args)
 {
 	(void)args;
-	send_help(s);
+	return send_help(smtp_session_of(base));
 }
 
-static void cmd_quit(struct session *s, char *args)
+static enum status cmd_quit(struct session *base, char *args)
 {
 	(void)args;
-	reply(s, REPLY_CLOSING, s->cfg->domain);
-	s->done = true;
+	reply(smtp_session_of(base), REPLY_CLOSING, base->settings.domain);
+	return STATUS_QUIT;
 }
 
-static void cmd_not_implemented(struct session *s, char *args)
+static enum status cmd_unknown(struct session *base, char *args)
 {
 	(void)args;
-	reply(s, REPLY_NOT_IMPLEMENTED);
-}
-
-static void cmd_unknown(struct session *s, char *args)
-{
-	(void)args;
-	reply(s, REPLY_UNRECOGNIZED);
+	return reply(smtp_session_of(base), REPLY_UNRECOGNIZED);
 }

@@ -64,7 +64,7 @@ static void scan_header_line(struct receipt *m, const char *text, size_t len)
 	m->has_subject |= header_named(text, len, "Subject");
 }
 
-static void spool_put(struct receipt *m, long max_size, const char *text,
+static void spool_put(struct receipt *m, off_t max_size, const char *text,
 		      size_t len)
 {
 	if (m->too_big || m->spool_error)
@@ -90,29 +90,31 @@ static void spool_put(struct receipt *m, long max_size, const char *text,
  * line too, but only a "." line ended by CRLF after a line ended by CRLF
  * ends the data, so no input can be split into two messages.  Returns
  * false if the session ended (EOF, timeout) first. */
-static bool receive(struct session *s, struct receipt *m)
+static bool receive(struct smtp_session *s, struct receipt *m)
 {
 	bool line_start = true, previous_crlf = true;
 	struct line l;
 	for (;;) {
-		enum line_status st = reader_next(&s->in, SMTP_DATA_PIECE, &l);
-		if (st == LINE_TIMEOUT)
-			reply(s, REPLY_TIMEOUT, s->cfg->domain);
+		enum line_status st = reader_next(&s->session.in, SMTP_DATA_PIECE, &l);
+		if (st == LINE_TIMEOUT) {
+			reply(s, REPLY_TIMEOUT, s->session.settings.domain);
+			return STATUS_TIMEOUT;
+		}
 		if (st != LINE_OK || l.unterminated)
-			return false;
+			return STATUS_GONE;
 		bool lone_dot = line_start && l.complete && l.len == 1 &&
 				l.text[0] == '.';
 		if (lone_dot && l.crlf && previous_crlf)
-			return true;
+			return STATUS_OK;
 		if (line_start)
 			scan_header_line(m, l.text, l.len);
 		/* Stored form is dot-stuffed: a lone "." that does not end the
 		 * data must not read as the separator on disk. */
 		if (lone_dot)
-			spool_put(m, s->cfg->max_message_size, ".", 1);
-		spool_put(m, s->cfg->max_message_size, l.text, l.len);
+			spool_put(m, s->session.settings.max_message_size, ".", 1);
+		spool_put(m, s->session.settings.max_message_size, l.text, l.len);
 		if (l.complete)
-			spool_put(m, s->cfg->max_message_size, "\n", 1);
+			spool_put(m, s->session.settings.max_message_size, "\n", 1);
 		line_start = l.complete;
 		previous_crlf = l.complete && l.crlf;
 	}
@@ -134,19 +136,19 @@ static void append(char *text, size_t size, size_t *len, const char *fmt, ...)
 
 /* Return-Path:, Received: and whichever of From:, To:, Subject: the
  * message lacks.  Returns a malloc'd string. */
-static char *trace_headers(const struct session *s, const struct receipt *m,
+static char *trace_headers(const struct smtp_session *s, const struct receipt *m,
 			   const char *id, size_t *len)
 {
-	size_t size = 1024 + 4 * SMTP_PATH_MAX + strlen(s->cfg->domain) +
-		      strlen(log_peer()) + s->n_rcpt * (SMTP_PATH_MAX + 4);
+	size_t size = 1024 + 4 * SMTP_PATH_MAX + strlen(s->session.settings.domain) +
+		      strlen(s->session.peer) + s->n_rcpt * (SMTP_PATH_MAX + 4);
 	char *text = malloc(size), date[64];
 	if (!text)
 		return NULL;
 	stamp_date(date, sizeof date, time(NULL));
 	size_t n = 0;
 	append(text, size, &n, "Return-Path: <%s>\nReceived: from %s (%s) by %s "
-	       "with %s id %s; %s\n", s->sender, s->helo, log_peer(),
-	       s->cfg->domain, s->esmtp ? "ESMTP" : "SMTP", id, date);
+	       "with %s id %s; %s\n", s->sender, s->helo, s->session.peer,
+	       s->session.settings.domain, s->esmtp ? "ESMTP" : "SMTP", id, date);
 	if (!m->has_from)
 		append(text, size, &n, "From: %s\n",
 		       s->sender[0] ? s->sender : "<>");
@@ -165,7 +167,7 @@ static char *trace_headers(const struct session *s, const struct receipt *m,
 	return text;
 }
 
-static bool delivered_before(const struct session *s, size_t i)
+static bool delivered_before(const struct smtp_session *s, size_t i)
 {
 	for (size_t j = 0; j < i; j++)
 		if (strcmp(s->rcpt[j].user, s->rcpt[i].user) == 0)
@@ -176,7 +178,7 @@ static bool delivered_before(const struct session *s, size_t i)
 /* Append to every recipient's mailbox; the reply for the worst outcome.
  * If one mailbox fails the sender is told to retry the whole message:
  * a duplicate for the others is better than a lost message. */
-static enum reply deliver(struct session *s, struct receipt *m)
+static enum reply deliver(struct smtp_session *s, struct receipt *m)
 {
 	char id[64];
 	size_t prefix_len;
@@ -199,8 +201,8 @@ static enum reply deliver(struct session *s, struct receipt *m)
 		spool_len = 0;
 	}
 	struct store_locking locking = {
-		.wait_ms = (int)s->cfg->lock_wait_ms,
-		.stale_seconds = (int)s->cfg->lock_stale,
+		.wait_ms = s->session.settings.lock_wait_ms,
+		.stale_seconds = s->session.settings.lock_stale_seconds,
 	};
 	enum reply outcome = REPLY_ACCEPTED;
 	for (size_t i = 0; i < s->n_rcpt; i++) {
@@ -227,47 +229,59 @@ static bool out_of_space(int error)
 	return error == ENOSPC || error == EDQUOT || error == EFBIG;
 }
 
-void smtp_data(struct session *s)
+void smtp_transaction_reset(struct smtp_session *s)
+{
+	s->sender[0] = '\0';
+	s->n_rcpt = 0;
+	if (s->session.state != STATE_START)
+		s->session.state = STATE_READY;
+}
+
+/* The reply to a message received whole. */
+static enum status settle(struct smtp_session *s, struct receipt *m)
+{
+	if (m->too_big) {
+		log_msg(LOG_NOTICE, "refused message over %lld bytes from <%s>",
+			(long long)s->session.settings.max_message_size,
+			s->sender);
+		return reply(s, REPLY_TOO_BIG);
+	}
+	if (!m->spool_error && m->spool.fd >= 0 && !writer_flush(&m->spool))
+		m->spool_error = errno;
+	if (m->spool_error) {
+		log_msg(LOG_ERR, "cannot spool message: %s",
+			strerror(m->spool_error));
+		return reply(s, out_of_space(m->spool_error) ? REPLY_NO_SPACE :
+			     REPLY_LOCAL_ERROR);
+	}
+	return reply(s, deliver(s, m));
+}
+
+enum status smtp_data(struct smtp_session *s)
 {
 	/* The spool starts in memory; if its file could never be created
-	 * (a read-only or unwritable mail root), say so now, as creating it
-	 * here used to, not after the client has sent the whole message. */
+	 * (a read-only or unwritable mail root), say so now, not after the
+	 * client has sent the whole message. */
 	if (faccessat(AT_FDCWD, ".", W_OK, AT_EACCESS) != 0) {
 		log_msg(LOG_ERR, "cannot create spool file: %s", strerror(errno));
-		reply(s, REPLY_LOCAL_ERROR);
-		return;
+		return reply(s, REPLY_LOCAL_ERROR);
 	}
 	struct receipt *m = calloc(1, sizeof *m);
-	if (!m) {
-		reply(s, REPLY_LOCAL_ERROR);
-		return;
-	}
+	if (!m)
+		return reply(s, REPLY_LOCAL_ERROR);
 	writer_init(&m->spool, -1);
 	m->in_header = m->first_line = true;
 	reply(s, REPLY_START_DATA);
 
-	bool received = receive(s, m);
-	if (received && !m->too_big && !m->spool_error && m->spool.fd >= 0 &&
-	    !writer_flush(&m->spool))
-		m->spool_error = errno;
-	if (!received) {
+	enum status r = receive(s, m);
+	if (r == STATUS_OK)
+		r = settle(s, m);
+	else
 		log_msg(LOG_NOTICE, "connection lost during DATA from %s",
-			log_peer());
-		s->done = true;
-	} else if (m->too_big) {
-		log_msg(LOG_NOTICE, "refused message over %ld bytes from <%s>",
-			s->cfg->max_message_size, s->sender);
-		reply(s, REPLY_TOO_BIG);
-	} else if (m->spool_error) {
-		log_msg(LOG_ERR, "cannot spool message: %s",
-			strerror(m->spool_error));
-		reply(s, out_of_space(m->spool_error) ? REPLY_NO_SPACE :
-			 REPLY_LOCAL_ERROR);
-	} else {
-		reply(s, deliver(s, m));
-	}
+			s->session.peer);
 	if (m->spool.fd >= 0)
 		close(m->spool.fd);
 	free(m);
-	session_reset_transaction(s);
+	smtp_transaction_reset(s);
+	return r;
 }

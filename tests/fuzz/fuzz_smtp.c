@@ -61,7 +61,7 @@ static void check_mailbox(const char *user)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct session s;
+	static struct smtp_session s;
 	static char *argv[] = { "smtp-handler", NULL };
 	fuzz_root_init();
 	for (const char *const *u = fuzz_users; *u; u++)

@@ -27,7 +27,9 @@ static const char users_file[] =
 
 static char root[PATH_MAX];
 static int home_fd = -1;        /* the harness's own working directory */
-static int first_free_fd;       /* lowest free descriptor when a session began */
+static int first_free_fd;       /* lowest free descriptor above 2 when a
+				 * session began */
+static int output_fd = -1;      /* what the handler wrote on fd 1 */
 
 void fuzz_fail(const char *fmt, ...)
 {
@@ -133,16 +135,38 @@ void fuzz_root_init(void)
 	unsetenv("TCPREMOTEIP");
 }
 
+/* The lowest descriptor above stderr that is free. */
+static int lowest_free_fd(void)
+{
+	int fd = fcntl(2, F_DUPFD, 3);
+	if (fd < 0)
+		fuzz_fail("cannot probe for a free descriptor");
+	close(fd);
+	return fd;
+}
+
+/* fd moved above stderr: after a session that hung up, 0 and 1 are free
+ * and a new file would land there. */
+static int above_stdio(int fd)
+{
+	if (fd < 0 || fd > 2)
+		return fd;
+	int moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	close(fd);
+	return moved;
+}
+
 void fuzz_session_begin(const uint8_t *input, size_t size)
 {
-	int in = fuzz_memory_file(input, size);
-	int out = memfd_create("fuzz-out", MFD_CLOEXEC);
-	if (out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0)
+	int in = above_stdio(fuzz_memory_file(input, size));
+	int out = above_stdio(memfd_create("fuzz-out", MFD_CLOEXEC));
+	if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0)
 		fuzz_fail("cannot set up fd 0 and 1");
 	close(in);
-	close(out);
-	first_free_fd = dup(0);
-	close(first_free_fd);
+	/* The handler hangs up (closes fd 0 and 1) at its end: the output
+	 * stays readable through our own descriptor. */
+	output_fd = out;
+	first_free_fd = lowest_free_fd();
 }
 
 char *fuzz_session_end(size_t *output_size)
@@ -151,12 +175,14 @@ char *fuzz_session_end(size_t *output_size)
 	lock_release_all();
 	if (fchdir(home_fd) < 0)
 		fuzz_fail("cannot return to the working directory");
-	int probe = dup(0);
+	int probe = lowest_free_fd();
 	if (probe != first_free_fd)
 		fuzz_fail("the session leaked a file descriptor (%d free "
 			  "before, %d after)", first_free_fd, probe);
-	close(probe);
-	return fuzz_read_all(1, output_size);
+	char *output = fuzz_read_all(output_fd, output_size);
+	close(output_fd);
+	output_fd = -1;
+	return output;
 }
 
 bool fuzz_all_crlf(const char *text, size_t len)

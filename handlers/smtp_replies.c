@@ -1,8 +1,7 @@
-/* smtp_reply: every reply text of smtp-handler, in one place. */
+/* smtp_replies: every reply text of smtp-handler, in one place. */
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "log.h"
 #include "smtp.h"
 
 struct reply_text {
@@ -46,29 +45,50 @@ static const struct reply_text replies[REPLY_COUNT] = {
 	[REPLY_UNAVAILABLE]     = { 421, "4.3.0", "%s Service not available, closing connection" },
 };
 
-/* Does this reply count against the session's error budget? */
-static bool reply_is_client_error(enum reply r)
-{
-	return replies[r].code >= 500 && replies[r].code <= 503;
-}
-
-void reply(struct session *s, enum reply r, ...)
+enum status reply(struct smtp_session *s, enum reply r, ...)
 {
 	const struct reply_text *t = &replies[r];
+	struct writer *out = &s->session.out;
 	char text[600];
 	va_list ap;
 	va_start(ap, r);
 	vsnprintf(text, sizeof text, t->text, ap);
 	va_end(ap);
 	if (s->esmtp && t->enhanced)
-		writer_printf(&s->out, "%d %s %s\r\n", t->code, t->enhanced, text);
+		writer_printf(out, "%d %s %s\r\n", t->code, t->enhanced, text);
 	else
-		writer_printf(&s->out, "%d %s\r\n", t->code, text);
+		writer_printf(out, "%d %s\r\n", t->code, text);
+	return t->code >= 500 && t->code <= 503 ? STATUS_REPLIED_ERROR :
+	       STATUS_REPLIED;
+}
 
-	if (reply_is_client_error(r) && ++s->errors >= s->cfg->max_errors &&
-	    !s->done) {
-		log_msg(LOG_NOTICE, "too many errors from %s, closing", log_peer());
-		s->done = true;
-		reply(s, REPLY_TOO_MANY_ERRORS, s->cfg->domain);
+/* A command out of its place is told what it lacks. */
+static enum reply wrong_state(const struct smtp_session *s,
+			      const struct command *c)
+{
+	if (s->session.state == STATE_START)
+		return REPLY_NEED_HELO;
+	if (c->states & STATE_READY)
+		return REPLY_NESTED_MAIL;       /* MAIL inside a transaction */
+	if (c->states & STATE_MAIL)
+		return REPLY_NEED_MAIL;         /* RCPT before MAIL */
+	return REPLY_NEED_RCPT;                 /* DATA before RCPT */
+}
+
+void smtp_loop_reply(struct session *base, enum loop_reply r,
+		     const struct command *c)
+{
+	struct smtp_session *s = smtp_session_of(base);
+	const char *domain = base->settings.domain;
+	switch (r) {
+	case LOOP_OK:              reply(s, REPLY_OK); break;
+	case LOOP_SYNTAX:          reply(s, REPLY_SYNTAX, "error in arguments"); break;
+	case LOOP_LINE_TOO_LONG:   reply(s, REPLY_LINE_TOO_LONG); break;
+	case LOOP_NUL:             reply(s, REPLY_NUL_BYTE); break;
+	case LOOP_NOT_IMPLEMENTED: reply(s, REPLY_NOT_IMPLEMENTED); break;
+	case LOOP_WRONG_STATE:     reply(s, wrong_state(s, c)); break;
+	case LOOP_TIMEOUT:         reply(s, REPLY_TIMEOUT, domain); break;
+	case LOOP_TOO_MANY_ERRORS: reply(s, REPLY_TOO_MANY_ERRORS, domain); break;
+	case LOOP_UNAVAILABLE:     reply(s, REPLY_UNAVAILABLE, domain); break;
 	}
 }
