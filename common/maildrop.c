@@ -73,10 +73,12 @@ enum maildrop_result maildrop_open(struct maildrop *m, const char *user,
 	}
 	memcpy(m->lock_path, lock, sizeof lock);
 	m->lock_touched = time(NULL);
-	if (open_and_index(m) &&
-	    (m->deleted = calloc(m->index.count / 8 + 1, 1)) != NULL)
-		return MAILDROP_OK;
-	log_msg(LOG_ERR, "%s: cannot open the maildrop", user);
+	if (open_and_index(m)) {
+		m->deleted = calloc(m->index.count / 8 + 1, 1);
+		if (m->deleted)
+			return MAILDROP_OK;
+		log_msg(LOG_ERR, "%s: no memory for the maildrop", user);
+	}
 	maildrop_close(m);
 	return MAILDROP_FAILED;
 }

@@ -130,8 +130,14 @@ static enum store_result append_locked(const char *user, const char *path,
 		return STORE_FAILED;
 	}
 	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		log_msg(LOG_ERR, "mailbox of %s is not a regular file", user);
+	bool stat_failed = fstat(fd, &st) < 0;
+	if (stat_failed || !S_ISREG(st.st_mode)) {
+		if (stat_failed)
+			log_msg(LOG_ERR, "cannot stat the mailbox of %s: %s", user,
+				strerror(errno));
+		else
+			log_msg(LOG_ERR, "mailbox of %s is not a regular file",
+				user);
 		close(fd);
 		return STORE_FAILED;
 	}

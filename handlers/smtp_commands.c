@@ -10,100 +10,11 @@
 #include "store.h"
 #include "users.h"
 
-static enum status cmd_helo(struct session *s, char *args);
-static enum status cmd_ehlo(struct session *s, char *args);
-static enum status cmd_mail(struct session *s, char *args);
-static enum status cmd_mail_from(struct session *s, char *args);
-static enum status cmd_rcpt(struct session *s, char *args);
-static enum status cmd_rcpt_to(struct session *s, char *args);
-static enum status cmd_data(struct session *s, char *args);
-static enum status cmd_rset(struct session *s, char *args);
-static enum status cmd_noop(struct session *s, char *args);
-static enum status cmd_vrfy(struct session *s, char *args);
-static enum status cmd_help(struct session *s, char *args);
-static enum status cmd_quit(struct session *s, char *args);
-static enum status cmd_unknown(struct session *s, char *args);
-
-static const struct command commands[] = {
-	{ "HELO", STATE_ANY, cmd_helo, 0 },
-	{ "EHLO", STATE_ANY, cmd_ehlo, 0 },
-	{ "MAIL", STATE_READY, cmd_mail, 0 },
-	{ "RCPT", STATE_MAIL | STATE_RCPT, cmd_rcpt, 0 },
-	{ "DATA", STATE_RCPT, cmd_data, 0 },
-	{ "RSET", STATE_ANY, cmd_rset, 0 },
-	{ "NOOP", STATE_ANY, cmd_noop, 0 },
-	{ "VRFY", STATE_ANY, cmd_vrfy, 0 },
-	{ "HELP", STATE_ANY, cmd_help, COMMAND_ANNOUNCED },
-	{ "QUIT", STATE_ANY, cmd_quit, 0 },
-	/* The assignment's spellings, with its reply texts. */
-	{ "MAIL_FROM:", STATE_READY, cmd_mail_from, COMMAND_ALIAS },
-	{ "RCPT_TO:", STATE_MAIL | STATE_RCPT, cmd_rcpt_to, COMMAND_ALIAS },
-	{ "EXPN", STATE_ANY, NULL, COMMAND_NOT_OFFERED },
-	{ "TURN", STATE_ANY, NULL, COMMAND_NOT_OFFERED },
-	{ "ETRN", STATE_ANY, NULL, COMMAND_NOT_OFFERED },
-	{ "BDAT", STATE_ANY, NULL, COMMAND_NOT_OFFERED },
-	{ "AUTH", STATE_ANY, NULL, COMMAND_NOT_OFFERED },
-	{ "STARTTLS", STATE_ANY, NULL, COMMAND_NOT_OFFERED },
-	{ "SEND", STATE_ANY, NULL, COMMAND_NOT_OFFERED },
-	{ "SOML", STATE_ANY, NULL, COMMAND_NOT_OFFERED },
-	{ "SAML", STATE_ANY, NULL, COMMAND_NOT_OFFERED },
-	{ NULL, STATE_ANY, cmd_unknown, 0 },
-};
-
-const struct protocol smtp_protocol = {
-	.line_max = SMTP_LINE_MAX + 2,
-	.commands = commands,
-	.loop_reply = smtp_loop_reply,
-	.after_command = NULL,
-};
-
-/* Service extensions of the protocol rather than of one command; SIZE
- * carries the limit, so it is printed apart. */
-static const char *const ehlo_extensions[] = {
-	"PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES",
-};
-
 static char *skip_spaces(char *p)
 {
 	while (*p == ' ')
 		p++;
 	return p;
-}
-
-static enum status send_ehlo(struct smtp_session *s)
-{
-	const char *lines[sizeof ehlo_extensions / sizeof *ehlo_extensions +
-			  sizeof commands / sizeof *commands + 1];
-	size_t n = 0;
-	char size[32];
-	for (size_t i = 0; i < sizeof ehlo_extensions / sizeof *ehlo_extensions; i++)
-		lines[n++] = ehlo_extensions[i];
-	snprintf(size, sizeof size, "SIZE %lld",
-		 (long long)s->session.settings.max_message_size);
-	lines[n++] = size;
-	for (const struct command *c = commands; c->verb; c++)
-		if (c->flags & COMMAND_ANNOUNCED)
-			lines[n++] = c->verb;
-	struct writer *out = &s->session.out;
-	writer_printf(out, "250-%s Hello %s\r\n", s->session.settings.domain,
-		      s->helo);
-	for (size_t i = 0; i < n; i++)
-		writer_printf(out, "250%c%s\r\n", i + 1 < n ? '-' : ' ', lines[i]);
-	return STATUS_REPLIED;
-}
-
-/* The verbs offered under their own name. */
-static enum status send_help(struct smtp_session *s)
-{
-	char verbs[256] = "";
-	for (const struct command *c = commands; c->verb; c++) {
-		if (c->flags & (COMMAND_ALIAS | COMMAND_NOT_OFFERED))
-			continue;
-		strncat(verbs, c->verb, sizeof verbs - strlen(verbs) - 2);
-		strcat(verbs, " ");
-	}
-	verbs[strlen(verbs) - 1] = '\0';
-	return reply(s, REPLY_HELP, verbs);
 }
 
 /* Copy the first word of args (the client's name) into s->helo. */
@@ -132,15 +43,6 @@ static enum status cmd_helo(struct session *base, char *args)
 		return reply(s, REPLY_SYNTAX, "HELO hostname");
 	s->esmtp = false;
 	return reply(s, REPLY_HELO, base->settings.domain, s->helo);
-}
-
-static enum status cmd_ehlo(struct session *base, char *args)
-{
-	struct smtp_session *s = smtp_session_of(base);
-	if (!take_client_name(s, skip_spaces(args)))
-		return reply(s, REPLY_SYNTAX, "EHLO hostname");
-	s->esmtp = true;
-	return send_ehlo(s);
 }
 
 /* Parse a reverse- or forward-path: "<addr>" (an RFC 5321 source route
@@ -222,21 +124,23 @@ static enum status cmd_mail_from(struct session *base, char *path_text)
 	return reply(s, REPLY_SENDER_OK, shown);
 }
 
-/* What follows keyword ("FROM:") at the start of args, or NULL. */
-static char *after_keyword(char *args, const char *keyword)
+/* MAIL and RCPT: their keyword ("FROM:"), then what the assignment's
+ * spelling of the command takes. */
+static enum status keyword_then(struct session *base, char *args,
+				const char *keyword, const char *usage,
+				command_handler then)
 {
 	args = skip_spaces(args);
 	size_t n = strlen(keyword);
-	return strncasecmp(args, keyword, n) == 0 ? args + n : NULL;
+	if (strncasecmp(args, keyword, n) != 0)
+		return reply(smtp_session_of(base), REPLY_SYNTAX, usage);
+	return then(base, args + n);
 }
 
 static enum status cmd_mail(struct session *base, char *args)
 {
-	char *path = after_keyword(args, "FROM:");
-	if (!path)
-		return reply(smtp_session_of(base), REPLY_SYNTAX,
-			     "MAIL FROM:<address>");
-	return cmd_mail_from(base, path);
+	return keyword_then(base, args, "FROM:", "MAIL FROM:<address>",
+			    cmd_mail_from);
 }
 
 /* The user a recipient address names: its local part must be a user of
@@ -297,11 +201,8 @@ static enum status cmd_rcpt_to(struct session *base, char *path_text)
 
 static enum status cmd_rcpt(struct session *base, char *args)
 {
-	char *path = after_keyword(args, "TO:");
-	if (!path)
-		return reply(smtp_session_of(base), REPLY_SYNTAX,
-			     "RCPT TO:<address>");
-	return cmd_rcpt_to(base, path);
+	return keyword_then(base, args, "TO:", "RCPT TO:<address>",
+			    cmd_rcpt_to);
 }
 
 static enum status cmd_data(struct session *base, char *args)
@@ -334,12 +235,6 @@ static enum status cmd_vrfy(struct session *base, char *args)
 	return reply(s, REPLY_VRFY);
 }
 
-static enum status cmd_help(struct session *base, char *args)
-{
-	(void)args;
-	return send_help(smtp_session_of(base));
-}
-
 static enum status cmd_quit(struct session *base, char *args)
 {
 	(void)args;
@@ -351,4 +246,97 @@ static enum status cmd_unknown(struct session *base, char *args)
 {
 	(void)args;
 	return reply(smtp_session_of(base), REPLY_UNRECOGNIZED);
+}
+
+static enum status cmd_ehlo(struct session *s, char *args);
+static enum status cmd_help(struct session *s, char *args);
+
+static const struct command commands[] = {
+	{ "HELO", STATE_ANY, cmd_helo, 0 },
+	{ "EHLO", STATE_ANY, cmd_ehlo, 0 },
+	{ "MAIL", STATE_READY, cmd_mail, 0 },
+	{ "RCPT", STATE_MAIL | STATE_RCPT, cmd_rcpt, 0 },
+	{ "DATA", STATE_RCPT, cmd_data, 0 },
+	{ "RSET", STATE_ANY, cmd_rset, 0 },
+	{ "NOOP", STATE_ANY, cmd_noop, 0 },
+	{ "VRFY", STATE_ANY, cmd_vrfy, 0 },
+	{ "HELP", STATE_ANY, cmd_help, COMMAND_ANNOUNCED },
+	{ "QUIT", STATE_ANY, cmd_quit, 0 },
+	/* The assignment's spellings, with its reply texts. */
+	{ "MAIL_FROM:", STATE_READY, cmd_mail_from, COMMAND_ALIAS },
+	{ "RCPT_TO:", STATE_MAIL | STATE_RCPT, cmd_rcpt_to, COMMAND_ALIAS },
+	{ "EXPN", STATE_ANY, NULL, COMMAND_NOT_OFFERED },
+	{ "TURN", STATE_ANY, NULL, COMMAND_NOT_OFFERED },
+	{ "ETRN", STATE_ANY, NULL, COMMAND_NOT_OFFERED },
+	{ "BDAT", STATE_ANY, NULL, COMMAND_NOT_OFFERED },
+	{ "AUTH", STATE_ANY, NULL, COMMAND_NOT_OFFERED },
+	{ "STARTTLS", STATE_ANY, NULL, COMMAND_NOT_OFFERED },
+	{ "SEND", STATE_ANY, NULL, COMMAND_NOT_OFFERED },
+	{ "SOML", STATE_ANY, NULL, COMMAND_NOT_OFFERED },
+	{ "SAML", STATE_ANY, NULL, COMMAND_NOT_OFFERED },
+	{ NULL, STATE_ANY, cmd_unknown, 0 },
+};
+
+const struct protocol smtp_protocol = {
+	.line_max = SMTP_LINE_MAX + 2,
+	.commands = commands,
+	.loop_reply = smtp_loop_reply,
+	.after_command = NULL,
+};
+
+/* Service extensions of the protocol rather than of one command; SIZE
+ * carries the limit, so it is printed apart. */
+static const char *const ehlo_extensions[] = {
+	"PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES",
+};
+
+static enum status send_ehlo(struct smtp_session *s)
+{
+	const char *lines[sizeof ehlo_extensions / sizeof *ehlo_extensions +
+			  sizeof commands / sizeof *commands + 1];
+	size_t n = 0;
+	char size[32];
+	for (size_t i = 0; i < sizeof ehlo_extensions / sizeof *ehlo_extensions; i++)
+		lines[n++] = ehlo_extensions[i];
+	snprintf(size, sizeof size, "SIZE %lld",
+		 (long long)s->session.settings.max_message_size);
+	lines[n++] = size;
+	for (const struct command *c = commands; c->verb; c++)
+		if (c->flags & COMMAND_ANNOUNCED)
+			lines[n++] = c->verb;
+	struct writer *out = &s->session.out;
+	writer_printf(out, "250-%s Hello %s\r\n", s->session.settings.domain,
+		      s->helo);
+	for (size_t i = 0; i < n; i++)
+		writer_printf(out, "250%c%s\r\n", i + 1 < n ? '-' : ' ', lines[i]);
+	return STATUS_REPLIED;
+}
+
+/* The verbs offered under their own name. */
+static enum status send_help(struct smtp_session *s)
+{
+	char verbs[256] = "";
+	for (const struct command *c = commands; c->verb; c++) {
+		if (c->flags & (COMMAND_ALIAS | COMMAND_NOT_OFFERED))
+			continue;
+		strncat(verbs, c->verb, sizeof verbs - strlen(verbs) - 2);
+		strcat(verbs, " ");
+	}
+	verbs[strlen(verbs) - 1] = '\0';
+	return reply(s, REPLY_HELP, verbs);
+}
+
+static enum status cmd_ehlo(struct session *base, char *args)
+{
+	struct smtp_session *s = smtp_session_of(base);
+	if (!take_client_name(s, skip_spaces(args)))
+		return reply(s, REPLY_SYNTAX, "EHLO hostname");
+	s->esmtp = true;
+	return send_ehlo(s);
+}
+
+static enum status cmd_help(struct session *base, char *args)
+{
+	(void)args;
+	return send_help(smtp_session_of(base));
 }
