@@ -1,21 +1,16 @@
 /* log: see log.h. */
 #include "log.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 static const char *log_program = "mail";
 static bool log_to_stderr;
 static char stderr_prefix[128];         /* "program[pid]: " */
-static char peer[INET6_ADDRSTRLEN + 8] = "";
 
 static bool same_file(int a, int b)
 {
@@ -68,52 +63,7 @@ void log_msg(int priority, const char *fmt, ...)
 		return;         /* nowhere left to report it */
 }
 
-void log_address_text(const struct sockaddr_storage *addr, char *ip,
-		      size_t size)
+bool log_uses_stderr(void)
 {
-	const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)addr;
-	ip[0] = '\0';
-	if (addr->ss_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)addr)->sin_addr,
-			  ip, (socklen_t)size);
-	else if (addr->ss_family == AF_INET6 &&
-		 IN6_IS_ADDR_V4MAPPED(&v6->sin6_addr))
-		inet_ntop(AF_INET, &v6->sin6_addr.s6_addr[12], ip, (socklen_t)size);
-	else if (addr->ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &v6->sin6_addr, ip, (socklen_t)size);
-}
-
-void log_set_peer(const char *address)
-{
-	snprintf(peer, sizeof peer, "%s", address);
-}
-
-const char *log_peer(void)
-{
-	if (peer[0])
-		return peer;
-	/* Where fd 0 is a pipe or socketpair, the launcher says who the peer
-	 * is: UCSPI (tcpspawn, tcpserver), socat, stunnel. */
-	static const char *const peer_vars[] = {
-		"TCPREMOTEIP", "SOCAT_PEERADDR", "REMOTE_HOST",
-	};
-	for (size_t i = 0; i < sizeof peer_vars / sizeof peer_vars[0]; i++) {
-		const char *env = getenv(peer_vars[i]);
-		if (env && *env) {
-			log_set_peer(env);
-			return peer;
-		}
-	}
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof ss;
-	if (getpeername(0, (struct sockaddr *)&ss, &len) == 0) {
-		char text[INET6_ADDRSTRLEN];
-		log_address_text(&ss, text, sizeof text);
-		if (text[0]) {
-			log_set_peer(text);
-			return peer;
-		}
-	}
-	log_set_peer("stdin");
-	return peer;
+	return log_to_stderr;
 }

@@ -6,21 +6,15 @@
 #ifndef LOG_H
 #define LOG_H
 
-#include <sys/socket.h>
+#include <stdbool.h>
 #include <syslog.h>
 
 /* target: "auto" (stderr unless fd 2 is the client), "stderr", "syslog". */
 void log_init(const char *program, const char *target);
 void log_msg(int priority, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* The peer's address for log and Received: lines: PROXY/UCSPI variable,
- * getpeername() on fd 0, or "stdin". */
-const char *log_peer(void);
-void log_set_peer(const char *peer);
-
-/* The IP address of addr as text ("" if it is not IP); an IPv4 client of
- * an IPv6 socket (::ffff:a.b.c.d) as the plain IPv4 address it is. */
-void log_address_text(const struct sockaddr_storage *addr, char *ip,
-		      size_t size);
+/* Do log lines go to stderr (rather than syslog)?  Then other text for
+ * the administrator, such as a usage message, may go there too. */
+bool log_uses_stderr(void);
 
 #endif
