@@ -5,8 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define USER_NAME_MAX 64
-#define USER_PASSWORD_MAX 255
+#include "limits.h"
 
 /* [A-Za-z0-9._-], not starting with '.', 1..64 octets: a name that is safe
  * to use as a directory name under USERS/. */

@@ -8,8 +8,6 @@
 #include "maildrop_update.h"
 #include "proxy.h"
 
-#define POP3_DEFAULT_TIMEOUT 600        /* RFC 1939 section 3: 10 minutes */
-
 _Noreturn void pop3_abort(int status)
 {
 	maildrop_update_abandon();
@@ -50,7 +48,7 @@ static _Noreturn void close_session(struct pop3_session *s, enum pop3_reply r,
 /* Read and run commands until QUIT, EOF, timeout or too many errors. */
 static void command_loop(struct pop3_session *s)
 {
-	long errors = 0;
+	unsigned errors = 0;
 	struct line line;
 	while (!s->quit) {
 		enum line_status st = reader_next(&s->in, POP3_LINE_MAX, &line);
@@ -91,25 +89,26 @@ int pop3_handler(struct pop3_session *s, int argc, char **argv)
 {
 	static struct settings settings;
 	if (!config_load(&settings, argc, argv, "pop3-handler",
-			 POP3_DEFAULT_TIMEOUT))
-		return 1;
+			 DEFAULT_POP3_TIMEOUT_SECONDS))
+		return EXIT_BAD_SETTING;
 	s->settings = &settings;
 	s->state = STATE_AUTHORIZATION;
 	s->mailbox_fd = -1;
 	writer_init(&s->out, 1);
 	writer_no_delay(1);
-	writer_timeout(1, (int)(settings.timeout * 1000));
-	reader_init(&s->in, 0, (int)(settings.timeout * 1000), &s->out);
+	writer_timeout(1, settings.timeout_ms);
+	reader_init(&s->in, 0, settings.timeout_ms, &s->out);
 	if (!config_apply(&settings, "pop3-handler")) {
 		/* The client is connected already: tell it, as SMTP's 421. */
 		reply_send(s, ERR_UNAVAILABLE);
 		writer_flush(&s->out);
-		return 1;
+		return EXIT_UNAVAILABLE;
 	}
 	/* Behind a load balancer: the client's address, before the greeting. */
-	if (!proxy_accept(&s->in, settings.proxy_from))
-		return 1;
-	log_msg(LOG_INFO, "session from %s", log_peer());
+	peer_identify(s->peer);
+	if (!proxy_accept(&s->in, settings.proxy_from, s->peer))
+		return EXIT_UNAVAILABLE;
+	log_msg(LOG_INFO, "session from %s", s->peer);
 
 	reply_send(s, OK_GREETING);
 	command_loop(s);

@@ -15,13 +15,13 @@
 #include <time.h>
 
 #include "config.h"
+#include "limits.h"
 #include "lineio.h"
 #include "lock.h"
 #include "mailbox_index.h"
+#include "peer.h"
 #include "users.h"
 
-#define POP3_LINE_MAX 255       /* octets, CRLF included (RFC 2449) */
-#define POP3_MAX_AUTH_FAILURES 3
 
 enum pop3_state {
 	STATE_AUTHORIZATION = 1,
@@ -81,6 +81,7 @@ struct read_window {
 
 struct pop3_session {
 	const struct settings *settings;
+	char peer[PEER_TEXT_MAX];
 	enum pop3_state state;
 	struct writer out;
 	struct line_reader in;

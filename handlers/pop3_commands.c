@@ -18,7 +18,6 @@
 #include "store.h"
 
 #define STATE_ANY (STATE_AUTHORIZATION | STATE_TRANSACTION)
-#define LOCK_TOUCH_EVERY 60     /* seconds: keep pop3.lock from going stale */
 
 typedef enum pop3_reply (*command_fn)(struct pop3_session *s, char *args);
 
@@ -123,8 +122,8 @@ static bool open_and_index(struct pop3_session *s, const char *write_lock)
 	s->mailbox_fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (s->mailbox_fd < 0)
 		return errno == ENOENT;         /* no mail yet */
-	if (lock_take(write_lock, (int)cfg->lock_wait_ms,
-		      (int)cfg->lock_stale) != LOCK_TAKEN)
+	if (lock_take(write_lock, cfg->lock_wait_ms,
+		      cfg->lock_stale_seconds) != LOCK_TAKEN)
 		return false;
 	bool ok = fstat(s->mailbox_fd, &st) == 0 && S_ISREG(st.st_mode);
 	if (!ok)
@@ -142,7 +141,7 @@ static enum pop3_reply open_maildrop(struct pop3_session *s)
 	if (!store_path(s->maildrop_lock, s->user, STORE_MAILDROP_LOCK) ||
 	    !store_path(write_lock, s->user, STORE_WRITE_LOCK))
 		return ERR_MAILDROP;
-	switch (lock_take(s->maildrop_lock, 0, (int)cfg->lock_stale)) {
+	switch (lock_take(s->maildrop_lock, 0, cfg->lock_stale_seconds)) {
 	case LOCK_TAKEN:
 		break;
 	case LOCK_BUSY:
@@ -166,7 +165,7 @@ static enum pop3_reply open_maildrop(struct pop3_session *s)
 	return REPLY_SENT;
 }
 
-static void pause_ms(long ms)
+static void pause_ms(int ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
@@ -188,7 +187,7 @@ static enum pop3_reply cmd_pass(struct pop3_session *s, char *args)
 				     args) && found == USERS_FOUND;
 	if (!good) {
 		log_msg(LOG_NOTICE, "failed login for %s from %s",
-			s->user[0] ? s->user : "(invalid name)", log_peer());
+			s->user[0] ? s->user : "(invalid name)", s->peer);
 		pause_ms(s->settings->auth_delay_ms);
 		if (++s->auth_failures >= POP3_MAX_AUTH_FAILURES) {
 			s->quit = true;
@@ -202,7 +201,7 @@ static enum pop3_reply cmd_pass(struct pop3_session *s, char *args)
 	s->state = STATE_TRANSACTION;
 	s->lock_touched = time(NULL);   /* the lock was just made */
 	log_msg(LOG_INFO, "%s logged in from %s: %zu messages, %llu octets",
-		s->user, log_peer(), s->index.count,
+		s->user, s->peer, s->index.count,
 		(unsigned long long)s->index.total_size);
 	reply_send(s, OK_LOGGED_IN, s->index.count,
 		   (unsigned long long)s->index.total_size);
@@ -216,7 +215,7 @@ static enum pop3_reply cmd_quit(struct pop3_session *s, char *args)
 	if (s->state != STATE_TRANSACTION)
 		return OK_BYE;
 	const struct store_locking locking = {
-		(int)s->settings->lock_wait_ms, (int)s->settings->lock_stale };
+		s->settings->lock_wait_ms, s->settings->lock_stale_seconds };
 	s->update_failed = !maildrop_update(s->user, s->mailbox_fd, &s->index,
 					    s->deleted, &locking);
 	return s->update_failed ? ERR_UPDATE_FAILED : OK_BYE;
@@ -427,7 +426,7 @@ static void keep_lock_fresh(struct pop3_session *s)
 {
 	time_t now = time(NULL);
 	if (s->state == STATE_TRANSACTION &&
-	    now - s->lock_touched >= LOCK_TOUCH_EVERY) {
+	    now - s->lock_touched >= POP3_LOCK_TOUCH_SECONDS) {
 		lock_touch(s->maildrop_lock);
 		s->lock_touched = now;
 	}

@@ -14,7 +14,7 @@ static void run_session(struct session *s)
 		enum line_status st = reader_next(&s->in, SMTP_LINE_MAX, &l);
 		if (st == LINE_TIMEOUT) {
 			log_msg(LOG_NOTICE, "timeout, closing session with %s",
-				log_peer());
+				s->peer);
 			reply(s, REPLY_TIMEOUT, s->cfg->domain);
 			break;
 		}
@@ -40,23 +40,25 @@ static void run_session(struct session *s)
 int smtp_handler(struct session *s, int argc, char **argv)
 {
 	static struct settings cfg;
-	if (!config_load(&cfg, argc, argv, "smtp-handler", 300))
-		return 2;
+	if (!config_load(&cfg, argc, argv, "smtp-handler",
+			 DEFAULT_SMTP_TIMEOUT_SECONDS))
+		return EXIT_BAD_SETTING;
 	s->cfg = &cfg;
 	s->state = STATE_START;
 	writer_init(&s->out, 1);
 	writer_no_delay(1);
-	writer_timeout(1, (int)cfg.timeout * 1000);
-	reader_init(&s->in, 0, (int)cfg.timeout * 1000, &s->out);
+	writer_timeout(1, cfg.timeout_ms);
+	reader_init(&s->in, 0, cfg.timeout_ms, &s->out);
 	if (!config_apply(&cfg, "smtp-handler")) {
 		reply(s, REPLY_UNAVAILABLE, cfg.domain);
 		writer_flush(&s->out);
-		return 1;
+		return EXIT_UNAVAILABLE;
 	}
 	/* Behind a load balancer: the client's address, before the greeting. */
-	if (!proxy_accept(&s->in, cfg.proxy_from))
-		return 1;
-	log_msg(LOG_INFO, "session from %s", log_peer());
+	peer_identify(s->peer);
+	if (!proxy_accept(&s->in, cfg.proxy_from, s->peer))
+		return EXIT_UNAVAILABLE;
+	log_msg(LOG_INFO, "session from %s", s->peer);
 	run_session(s);
 	free(s->rcpt);
 	s->rcpt = NULL;

@@ -6,14 +6,10 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "limits.h"
 #include "lineio.h"
+#include "peer.h"
 #include "users.h"
-
-/* RFC 5321 4.5.3.1: command line 512 octets with CRLF; path 256 octets. */
-#define SMTP_LINE_MAX 510
-#define SMTP_PATH_MAX 256
-/* A text line of DATA is read in pieces of at most this size. */
-#define SMTP_DATA_PIECE 1000
 
 /* Session states, as bits so a command can list where it is allowed. */
 enum smtp_state {
@@ -31,12 +27,13 @@ struct recipient {
 
 struct session {
 	const struct settings *cfg;
+	char peer[PEER_TEXT_MAX];
 	struct line_reader in;
 	struct writer out;
 	enum smtp_state state;
 	bool esmtp;             /* greeted with EHLO: enhanced status codes */
 	bool done;              /* QUIT, timeout, or too many errors */
-	long errors;
+	unsigned errors;
 	char helo[SMTP_PATH_MAX + 1];
 	char sender[SMTP_PATH_MAX + 1];
 	struct recipient *rcpt;

@@ -116,7 +116,8 @@ static void send_ehlo(struct session *s, const char *client_name)
 	writer_printf(&s->out, "250-%s Hello %s\r\n", s->cfg->domain, client_name);
 	for (size_t i = 0; i < sizeof ehlo_extensions / sizeof *ehlo_extensions; i++)
 		writer_printf(&s->out, "250-%s\r\n", ehlo_extensions[i]);
-	writer_printf(&s->out, "250-SIZE %ld\r\n", s->cfg->max_message_size);
+	writer_printf(&s->out, "250-SIZE %lld\r\n",
+		      (long long)s->cfg->max_message_size);
 	writer_puts(&s->out, "250 HELP\r\n");
 }
 
@@ -261,7 +262,7 @@ static void add_recipient(struct session *s, const char *address)
 	char user[USER_NAME_MAX + 1];
 	const char *at = strrchr(address, '@');
 	size_t len = at ? (size_t)(at - address) : strlen(address);
-	if (s->n_rcpt >= (size_t)s->cfg->max_recipients) {
+	if (s->n_rcpt >= s->cfg->max_recipients) {
 		reply(s, REPLY_TOO_MANY_RCPT);
 		return;
 	}

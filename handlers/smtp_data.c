@@ -18,6 +18,7 @@
 #include "smtp.h"
 #include "stamp.h"
 #include "store.h"
+#include "tempfile.h"
 
 struct receipt {
 	struct writer spool;    /* fd < 0 while the message fits in its buffer */
@@ -64,7 +65,7 @@ static void scan_header_line(struct receipt *m, const char *text, size_t len)
 	m->has_subject |= header_named(text, len, "Subject");
 }
 
-static void spool_put(struct receipt *m, long max_size, const char *text,
+static void spool_put(struct receipt *m, off_t max_size, const char *text,
 		      size_t len)
 {
 	if (m->too_big || m->spool_error)
@@ -74,7 +75,7 @@ static void spool_put(struct receipt *m, long max_size, const char *text,
 		return;
 	}
 	if (m->spool.fd < 0 && m->spool.len + len > sizeof m->spool.buf) {
-		m->spool.fd = store_temp_file(".");
+		m->spool.fd = tempfile_unlinked(".");
 		if (m->spool.fd < 0) {
 			m->spool_error = errno;
 			return;
@@ -138,14 +139,14 @@ static char *trace_headers(const struct session *s, const struct receipt *m,
 			   const char *id, size_t *len)
 {
 	size_t size = 1024 + 4 * SMTP_PATH_MAX + strlen(s->cfg->domain) +
-		      strlen(log_peer()) + s->n_rcpt * (SMTP_PATH_MAX + 4);
+		      strlen(s->peer) + s->n_rcpt * (SMTP_PATH_MAX + 4);
 	char *text = malloc(size), date[64];
 	if (!text)
 		return NULL;
 	stamp_date(date, sizeof date, time(NULL));
 	size_t n = 0;
 	append(text, size, &n, "Return-Path: <%s>\nReceived: from %s (%s) by %s "
-	       "with %s id %s; %s\n", s->sender, s->helo, log_peer(),
+	       "with %s id %s; %s\n", s->sender, s->helo, s->peer,
 	       s->cfg->domain, s->esmtp ? "ESMTP" : "SMTP", id, date);
 	if (!m->has_from)
 		append(text, size, &n, "From: %s\n",
@@ -199,8 +200,8 @@ static enum reply deliver(struct session *s, struct receipt *m)
 		spool_len = 0;
 	}
 	struct store_locking locking = {
-		.wait_ms = (int)s->cfg->lock_wait_ms,
-		.stale_seconds = (int)s->cfg->lock_stale,
+		.wait_ms = s->cfg->lock_wait_ms,
+		.stale_seconds = s->cfg->lock_stale_seconds,
 	};
 	enum reply outcome = REPLY_ACCEPTED;
 	for (size_t i = 0; i < s->n_rcpt; i++) {
@@ -252,7 +253,7 @@ void smtp_data(struct session *s)
 		m->spool_error = errno;
 	if (!received) {
 		log_msg(LOG_NOTICE, "connection lost during DATA from %s",
-			log_peer());
+			s->peer);
 		s->done = true;
 	} else if (m->too_big) {
 		log_msg(LOG_NOTICE, "refused message over %ld bytes from <%s>",

@@ -67,7 +67,7 @@ void reply(struct session *s, enum reply r, ...)
 
 	if (reply_is_client_error(r) && ++s->errors >= s->cfg->max_errors &&
 	    !s->done) {
-		log_msg(LOG_NOTICE, "too many errors from %s, closing", log_peer());
+		log_msg(LOG_NOTICE, "too many errors from %s, closing", s->peer);
 		s->done = true;
 		reply(s, REPLY_TOO_MANY_ERRORS, s->cfg->domain);
 	}
