@@ -30,6 +30,8 @@
 #include "privilege.h"
 
 #define DEFAULT_MAXCONN 40
+#define TEXT(x) TEXT_(x)        /* a macro's value as a string literal */
+#define TEXT_(x) #x
 #define BACKLOG 64
 #define RETRY_PAUSE_MS 200 /* after a failed accept or fork */
 
@@ -37,7 +39,8 @@ static const char usage_text[] =
 	"usage: tcpspawn [-b ADDR] [-c MAXCONN] [-u USER] [-p FILE] [-r] "
 	"PORT PROGRAM [ARG...]\n"
 	"  -b ADDR     IPv4 or IPv6 address to listen on (default 0.0.0.0)\n"
-	"  -c MAXCONN  most sessions at once (default 40)\n"
+	"  -c MAXCONN  most sessions at once (default "
+	TEXT(DEFAULT_MAXCONN) ")\n"
 	"  -u USER     switch to USER after binding the port\n"
 	"  -p FILE     write the bound port number to FILE (useful with PORT 0)\n"
 	"  -r          log each session's peak resident memory when it ends\n";
