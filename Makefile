@@ -12,7 +12,8 @@
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 LDFLAGS ?=
-STRICT   = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Icommon
+# -iquote: common/ serves "name.h" includes only, never a <name.h> of the C library.
+STRICT   = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -iquote common
 SANITIZE = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 # B: where objects go; BIN: where programs go.  The sanitizer pass sets both.
@@ -38,9 +39,8 @@ POP3_SRC     := $(wildcard handlers/pop3*.c)
 TCPSPAWN_SRC := $(wildcard handlers/tcpspawn*.c)
 CLIENT_SRC   := $(wildcard client/*.c)
 
-# A program is built once its sources exist.
-PROGRAMS := $(if $(SMTP_SRC),smtp-handler) $(if $(POP3_SRC),pop3-handler) \
-            $(if $(TCPSPAWN_SRC),tcpspawn) $(if $(CLIENT_SRC),mail-client)
+HANDLERS := smtp-handler pop3-handler
+PROGRAMS := $(HANDLERS) tcpspawn mail-client
 
 obj = $(patsubst %.c,$(B)/%.o,$(1))
 LIBCOMMON := $(B)/libcommon.a
@@ -139,7 +139,7 @@ run: all
 	@echo "SMTP on $(ADDR):$(SMTP_PORT), POP3 on $(ADDR):$(POP3_PORT), mail root $(CURDIR); Ctrl-C stops both"
 	@trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
 	./tcpspawn -b $(ADDR) $(SMTP_PORT) ./smtp-handler & \
-	$(if $(POP3_SRC),./tcpspawn -b $(ADDR) $(POP3_PORT) ./pop3-handler &) \
+	./tcpspawn -b $(ADDR) $(POP3_PORT) ./pop3-handler & \
 	wait
 
 bench: all
@@ -156,18 +156,17 @@ SBINDIR    ?= $(PREFIX)/sbin
 BINDIR     ?= $(PREFIX)/bin
 MANDIR     ?= $(PREFIX)/share/man
 DOCDIR     ?= $(PREFIX)/share/doc/mailsuite
-HANDLERS   := $(filter smtp-handler pop3-handler,$(PROGRAMS))
 MAN1       := $(wildcard handlers/*.1 client/*.1)
 MAN8       := $(wildcard handlers/*.8)
 CONF       := $(shell find conf -type f 2>/dev/null | sort)
 
 install: all
 	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8
-	$(if $(HANDLERS),install -m 0755 $(HANDLERS) $(DESTDIR)$(LIBEXECDIR)/)
-	$(if $(filter tcpspawn,$(PROGRAMS)),install -D -m 0755 tcpspawn $(DESTDIR)$(SBINDIR)/tcpspawn)
-	$(if $(filter mail-client,$(PROGRAMS)),install -D -m 0755 mail-client $(DESTDIR)$(BINDIR)/mail-client)
-	$(if $(MAN1),install -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/)
-	$(if $(MAN8),install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/)
+	install -m 0755 $(HANDLERS) $(DESTDIR)$(LIBEXECDIR)/
+	install -D -m 0755 tcpspawn $(DESTDIR)$(SBINDIR)/tcpspawn
+	install -D -m 0755 mail-client $(DESTDIR)$(BINDIR)/mail-client
+	install -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
 	for f in $(CONF); do install -D -m 0644 $$f $(DESTDIR)$(DOCDIR)/$$f || exit 1; done
 
 uninstall:

@@ -10,8 +10,8 @@
 
 #include "console.h"
 #include "lineio.h"
-#include "store.h"
 #include "summary.h"
+#include "tempfile.h"
 
 /* RFC 5321 4.5.3.1.6: 998 characters plus CR LF. */
 #define BODY_LINE_MAX 998
@@ -87,7 +87,9 @@ static bool domain_valid(const char *s, size_t len)
 	return true;
 }
 
-bool address_valid(const char *text, size_t len)
+/* Is text a mailbox address <local-part>@<domain> (dot-atom local part,
+ * host name domain)? */
+static bool address_valid(const char *text, size_t len)
 {
 	const char *at = memchr(text, '@', len);
 	if (!at || len > ADDRESS_MAX)
@@ -258,7 +260,7 @@ bool compose_read(struct message *m)
 	m->to_count = 0;
 	m->from[0] = m->subject[0] = '\0';
 	const char *tmpdir = getenv("TMPDIR");
-	m->body_fd = store_temp_file(tmpdir && *tmpdir ? tmpdir : "/tmp");
+	m->body_fd = tempfile_unlinked(tmpdir && *tmpdir ? tmpdir : "/tmp");
 
 	console_printf("Type the message, ending with a line holding only '.':\n"
 		       "  From: <username>@<domain name>\n"

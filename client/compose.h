@@ -33,8 +33,5 @@ struct message {
 bool compose_read(struct message *m);
 void message_free(struct message *m);
 
-/* Is text a mailbox address <local-part>@<domain> (dot-atom local part,
- * host name domain)? */
-bool address_valid(const char *text, size_t len);
 
 #endif

@@ -9,6 +9,7 @@
 #include "compose.h"
 #include "console.h"
 #include "credentials.h"
+#include "number.h"
 #include "pop3_session.h"
 #include "smtp_session.h"
 
@@ -68,9 +69,8 @@ static const struct choice *ask_choice(void)
 
 static bool port_valid(const char *s)
 {
-	size_t len = strspn(s, "0123456789");
-	long port = len > 0 && len <= 5 && s[len] == '\0' ? strtol(s, NULL, 10) : 0;
-	return port >= 1 && port <= 65535;
+	unsigned long long port;
+	return parse_uint(s, 65535, &port) && port >= 1;
 }
 
 static void usage(FILE *to)

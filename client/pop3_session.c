@@ -8,11 +8,13 @@
 
 #include "console.h"
 #include "net.h"
+#include "number.h"
 #include "summary.h"
 
 /* RFC 2449 4: a status line is at most 512 octets with CR LF. */
 #define STATUS_LINE_MAX 510
-#define NUMBER_DIGITS_MAX 9
+/* The largest message number the menu accepts. */
+#define MESSAGE_NUMBER_MAX 999999999
 
 struct pop3 {
 	struct conn conn;
@@ -342,9 +344,8 @@ static void show_commands(void)
 
 static bool is_message_number(const char *s)
 {
-	size_t len = strspn(s, "0123456789");
-	return len > 0 && len <= NUMBER_DIGITS_MAX && s[len] == '\0' &&
-	       strtoul(s, NULL, 10) > 0;
+	unsigned long long n;
+	return parse_uint(s, MESSAGE_NUMBER_MAX, &n) && n > 0;
 }
 
 /* Split "VERB [arg]" and run it; false when the user typed nonsense. */

@@ -127,7 +127,8 @@ static int month_number(const char *name)
 	return -1;
 }
 
-bool summary_parse_date(const char *text, long long *when)
+/* Parse an RFC 5322 date-time ("Fri, 27 Nov 2026 04:29:10 +0100"). */
+static bool summary_parse_date(const char *text, long long *when)
 {
 	const char *comma = strchr(text, ',');   /* the day name is optional */
 	const char *p = comma ? comma + 1 : text;

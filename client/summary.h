@@ -38,7 +38,5 @@ const char *summary_subject(const struct summary *s);
  * when it is not an RFC 5322 date. */
 void summary_when(const struct summary *s, char *buf, size_t size);
 
-/* Parse an RFC 5322 date-time ("Fri, 27 Nov 2026 04:29:10 +0100"). */
-bool summary_parse_date(const char *text, long long *when);
 
 #endif

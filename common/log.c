@@ -4,9 +4,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -63,4 +61,9 @@ void log_msg(int priority, const char *fmt, ...)
 	*p++ = '\n';
 	if (write(2, line, (size_t)(p - line)) < 0)
 		return;         /* nowhere left to report it */
+}
+
+bool log_uses_stderr(void)
+{
+	return log_to_stderr;
 }

@@ -23,8 +23,6 @@ void peer_address_text(const struct sockaddr_storage *addr, char *ip,
 
 void peer_identify(char peer[PEER_TEXT_MAX])
 {
-	/* Where fd 0 is a pipe or socketpair, the launcher says who the peer
-	 * is: UCSPI (tcpspawn, tcpserver), socat, stunnel. */
 	static const char *const peer_vars[] = {
 		"TCPREMOTEIP", "SOCAT_PEERADDR", "REMOTE_HOST",
 	};

@@ -1,10 +1,13 @@
-/* peer: who the client of this session is, as text for logs and Received:. */
+/* peer: who is at the other end of the session, as text for log lines and
+ * Received: lines. */
 #ifndef PEER_H
 #define PEER_H
 
 #include <stddef.h>
 #include <sys/socket.h>
 
+/* Room for any IPv6 address as text, or a launcher's peer variable cut
+ * to fit. */
 #define PEER_TEXT_MAX 64
 
 /* The IP address of addr as text ("" if it is not IP); an IPv4 client of
@@ -12,8 +15,9 @@
 void peer_address_text(const struct sockaddr_storage *addr, char *ip,
 		       size_t size);
 
-/* The client: the launcher's variable (UCSPI TCPREMOTEIP, socat, stunnel),
- * else getpeername() on fd 0, else "stdin". */
+/* The session's peer: the launcher's variable where fd 0 is a pipe or
+ * socketpair (UCSPI TCPREMOTEIP, socat's SOCAT_PEERADDR, stunnel's
+ * REMOTE_HOST), else getpeername() on fd 0, else "stdin". */
 void peer_identify(char peer[PEER_TEXT_MAX]);
 
 #endif

@@ -10,14 +10,13 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
+#include "number.h"
 
 #define V1_MAX_LINE 105         /* 107 octets less the CR LF */
 #define V2_FIXED 16             /* signature, version, family, length */
-#define ADDRESS_TEXT 64
 
 static const unsigned char v2_signature[12] = {
 	0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A,
@@ -31,7 +30,7 @@ static const size_t v2_address_size[V2_FAMILIES] = { 0, 12, 36, 216 };
 /* What a header said: a problem, or the client (empty: the real peer). */
 struct header {
 	const char *problem;
-	char client[ADDRESS_TEXT];
+	char client[PEER_TEXT_MAX];
 };
 
 struct address {
@@ -49,8 +48,8 @@ static bool parse_address(const char *text, struct address *a)
 	return a->family != 0;
 }
 
-/* An IPv4 peer on an IPv6 socket shows as ::ffff:a.b.c.d; compare and
- * print it as the IPv4 address it is. */
+/* An IPv4 peer on an IPv6 socket shows as ::ffff:a.b.c.d; compare it as
+ * the IPv4 address it is. */
 static void unmap_ipv4(struct address *a)
 {
 	static const unsigned char mapped[12] = {
@@ -65,10 +64,12 @@ static void unmap_ipv4(struct address *a)
 
 static void format_address(int family, const void *bytes, char *out)
 {
-	struct address a = { .family = family };
-	memcpy(a.bytes, bytes, family == AF_INET ? 4 : 16);
-	unmap_ipv4(&a);
-	inet_ntop(a.family, a.bytes, out, ADDRESS_TEXT);
+	struct sockaddr_storage ss = { .ss_family = (sa_family_t)family };
+	if (family == AF_INET)
+		memcpy(&((struct sockaddr_in *)&ss)->sin_addr, bytes, 4);
+	else
+		memcpy(&((struct sockaddr_in6 *)&ss)->sin6_addr, bytes, 16);
+	peer_address_text(&ss, out, PEER_TEXT_MAX);
 }
 
 static bool same_prefix(const unsigned char *a, const unsigned char *b,
@@ -86,7 +87,7 @@ static bool same_prefix(const unsigned char *a, const unsigned char *b,
 static int entry_matches(const struct address *peer, const char *entry,
 			 size_t len)
 {
-	char text[ADDRESS_TEXT];
+	char text[PEER_TEXT_MAX];
 	if (len >= sizeof text)
 		return -1;
 	memcpy(text, entry, len);
@@ -97,16 +98,11 @@ static int entry_matches(const struct address *peer, const char *entry,
 	struct address net;
 	if (!parse_address(text, &net))
 		return -1;
-	int bits = net.family == AF_INET ? 32 : 128;
-	if (slash) {
-		size_t digits = strspn(slash, "0123456789");
-		if (digits == 0 || digits > 3 || slash[digits] ||
-		    atoi(slash) > bits)
-			return -1;
-		bits = atoi(slash);
-	}
+	unsigned long long bits = net.family == AF_INET ? 32 : 128;
+	if (slash && !parse_uint(slash, bits, &bits))
+		return -1;
 	return net.family == peer->family &&
-	       same_prefix(net.bytes, peer->bytes, bits);
+	       same_prefix(net.bytes, peer->bytes, (int)bits);
 }
 
 /* Is peer_text in the list?  Every entry is checked, so a malformed one
@@ -133,9 +129,9 @@ static bool trusted_peer(const char *peer_text, const char *list,
  * inet_pton already refuses them in IPv4 addresses). */
 static bool valid_port(const char *text)
 {
-	size_t n = strspn(text, "0123456789");
-	return n > 0 && n <= 5 && !text[n] && (text[0] != '0' || n == 1) &&
-	       atol(text) <= 65535;
+	unsigned long long port;
+	return parse_uint(text, 65535, &port) &&
+	       (text[0] != '0' || !text[1]);
 }
 
 static void read_v1(struct line_reader *in, struct header *h)
@@ -242,7 +238,7 @@ bool proxy_accept(struct line_reader *in, const char *trusted,
 {
 	if (!trusted)
 		return true;
-	char proxy[ADDRESS_TEXT];
+	char proxy[PEER_TEXT_MAX];
 	snprintf(proxy, sizeof proxy, "%s", peer);
 	const char *bad_entry = NULL;
 	if (!trusted_peer(proxy, trusted, &bad_entry)) {

@@ -16,11 +16,11 @@
  * by commas or spaces), or NULL when the PROXY protocol is off; then this
  * returns true at once and reads nothing.
  *
- * Otherwise the connection must come from a trusted address and begin with
- * a valid header.  On success the carried client address becomes the
- * session's peer (written to peer) and true is returned; on anything else a
- * log line says why and false is returned: the caller closes the connection
- * without a greeting. */
+ * Otherwise peer (the session's peer, from peer_identify) must be a trusted
+ * address and the connection must begin with a valid header.  On success
+ * the client address the header carries, if any, overwrites peer and true
+ * is returned; on anything else a log line says why and false is returned:
+ * the caller closes the connection without a greeting. */
 bool proxy_accept(struct line_reader *in, const char *trusted,
 		  char peer[PEER_TEXT_MAX]);
 

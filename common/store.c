@@ -206,17 +206,3 @@ enum store_result store_append(const char *user, const char *prefix,
 	lock_release(lock);
 	return r;
 }
-
-int store_temp_file(const char *dir)
-{
-	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR))
-		return fd;
-	/* Filesystems without O_TMPFILE: create, then unlink at once. */
-	char name[LOCK_PATH_MAX];
-	snprintf(name, sizeof name, "%s/.spool.XXXXXX", dir);
-	fd = mkstemp(name);
-	if (fd >= 0)
-		unlink(name);
-	return fd;
-}

@@ -57,7 +57,4 @@ bool store_copy_range(int in, off_t from, off_t to, int out);
  * crash along with its contents. */
 bool store_fsync_directory(const char *user);
 
-/* Create an unlinked temporary file in dir (for spooling). */
-int store_temp_file(const char *dir);
-
 #endif

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "number.h"
 #include "pop3.h"
 #include "users.h"
 
@@ -27,23 +28,6 @@ static char *next_word(char **p)
 	return w;
 }
 
-/* Digits only, no sign; a value too big for the type saturates (it then
- * names no message, rather than being a syntax error). */
-static bool parse_count(const char *w, unsigned long long *out)
-{
-	if (!*w)
-		return false;
-	unsigned long long v = 0;
-	for (; *w; w++) {
-		if (*w < '0' || *w > '9')
-			return false;
-		unsigned d = (unsigned)(*w - '0');
-		v = v > (ULLONG_MAX - d) / 10 ? ULLONG_MAX : v * 10 + d;
-	}
-	*out = v;
-	return true;
-}
-
 static bool no_more_args(char *args)
 {
 	return *next_word(&args) == '\0';
@@ -55,7 +39,7 @@ static enum status message_number(struct pop3_session *s, const char *w,
 				  size_t *i)
 {
 	unsigned long long n;
-	if (!parse_count(w, &n))
+	if (!parse_uint_saturating(w, &n))
 		return reply(s, ERR_SYNTAX);
 	if (n < 1 || n > maildrop_total(&s->maildrop))
 		return reply(s, ERR_NO_SUCH_MESSAGE);
@@ -259,7 +243,7 @@ static enum status cmd_top(struct session *base, char *args)
 	unsigned long long lines;
 	char *number = next_word(&args);
 	char *count = next_word(&args);
-	if (!parse_count(count, &lines) || !no_more_args(args))
+	if (!parse_uint_saturating(count, &lines) || !no_more_args(args))
 		return STATUS_SYNTAX;
 	enum status r = message_number(s, number, &i);
 	if (r != STATUS_OK)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "log.h"
+#include "number.h"
 #include "smtp.h"
 #include "store.h"
 #include "users.h"
@@ -92,9 +93,8 @@ static enum status check_mail_params(struct smtp_session *s, char *params)
 {
 	for (char *p = strtok(params, " "); p; p = strtok(NULL, " ")) {
 		if (strncasecmp(p, "SIZE=", 5) == 0) {
-			char *end;
-			unsigned long long size = strtoull(p + 5, &end, 10);
-			if (end == p + 5 || *end)
+			unsigned long long size;
+			if (!parse_uint_saturating(p + 5, &size))
 				return reply(s, REPLY_SYNTAX, "SIZE=number");
 			if (size > (unsigned long long)s->session.settings.max_message_size)
 				return reply(s, REPLY_TOO_BIG);

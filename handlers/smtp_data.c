@@ -18,6 +18,7 @@
 #include "smtp.h"
 #include "stamp.h"
 #include "store.h"
+#include "tempfile.h"
 
 struct receipt {
 	struct writer spool;    /* fd < 0 while the message fits in its buffer */
@@ -74,7 +75,7 @@ static void spool_put(struct receipt *m, off_t max_size, const char *text,
 		return;
 	}
 	if (m->spool.fd < 0 && m->spool.len + len > sizeof m->spool.buf) {
-		m->spool.fd = store_temp_file(".");
+		m->spool.fd = tempfile_unlinked(".");
 		if (m->spool.fd < 0) {
 			m->spool_error = errno;
 			return;

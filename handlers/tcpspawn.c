@@ -10,10 +10,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -27,9 +25,13 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "number.h"
 #include "peer.h"
+#include "privilege.h"
 
 #define DEFAULT_MAXCONN 40
+#define TEXT(x) TEXT_(x)        /* a macro's value as a string literal */
+#define TEXT_(x) #x
 #define BACKLOG 64
 #define RETRY_PAUSE_MS 200 /* after a failed accept or fork */
 
@@ -37,7 +39,8 @@ static const char usage_text[] =
 	"usage: tcpspawn [-b ADDR] [-c MAXCONN] [-u USER] [-p FILE] [-r] "
 	"PORT PROGRAM [ARG...]\n"
 	"  -b ADDR     IPv4 or IPv6 address to listen on (default 0.0.0.0)\n"
-	"  -c MAXCONN  most sessions at once (default 40)\n"
+	"  -c MAXCONN  most sessions at once (default "
+	TEXT(DEFAULT_MAXCONN) ")\n"
 	"  -u USER     switch to USER after binding the port\n"
 	"  -p FILE     write the bound port number to FILE (useful with PORT 0)\n"
 	"  -r          log each session's peak resident memory when it ends\n";
@@ -76,12 +79,11 @@ static void usage_error(const char *fmt, ...)
 static long parse_number(const char *text, long min, long max,
 			 const char *what)
 {
-	char *end;
-	errno = 0;
-	long n = strtol(text, &end, 10);
-	if (errno || end == text || *end || n < min || n > max)
+	unsigned long long n;
+	if (!parse_uint(text, (unsigned long long)max, &n) ||
+	    n < (unsigned long long)min)
 		usage_error("%s: %s", what, text);
-	return n;
+	return (long)n;
 }
 
 /* Fill addr from a numeric IPv4 or IPv6 address (brackets optional). */
@@ -156,20 +158,6 @@ static void write_port_file(const char *path, const char *port)
 	if (!f || fprintf(f, "%s\n", port) < 0 || fclose(f) != 0 ||
 	    rename(tmp, path) < 0) {
 		say("cannot write port file %s: %s", path, strerror(errno));
-		exit(1);
-	}
-}
-
-static void drop_privileges(const char *user)
-{
-	struct passwd *pw = getpwnam(user);
-	if (!pw) {
-		say("no such user: %s", user);
-		exit(1);
-	}
-	if (initgroups(pw->pw_name, pw->pw_gid) < 0 ||
-	    setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {
-		say("cannot switch to user %s: %s", user, strerror(errno));
 		exit(1);
 	}
 }
@@ -281,6 +269,8 @@ int main(int argc, char **argv)
 	long maxconn = DEFAULT_MAXCONN;
 	int opt;
 
+	/* The shared code (privilege_drop) logs to our stderr, as say() does. */
+	log_init("tcpspawn", "stderr");
 	opterr = 0;
 	/* '+': options end at PORT, so PROGRAM's own flags are left alone. */
 	while ((opt = getopt(argc, argv, "+b:c:u:p:rh")) != -1) {
@@ -316,8 +306,8 @@ int main(int argc, char **argv)
 		     sizeof bound_port);
 	if (port_file)
 		write_port_file(port_file, bound_port);
-	if (user)
-		drop_privileges(user);
+	if (user && !privilege_drop(user))
+		exit(1);
 
 	sigset_t blocked, old_mask;
 	sigemptyset(&blocked);

@@ -1,0 +1,16 @@
+/* privilege: switching to an unprivileged account, for every program
+ * (the handlers' MAIL_USER, tcpspawn's -u). */
+#ifndef PRIVILEGE_H
+#define PRIVILEGE_H
+
+#include <stdbool.h>
+
+/* Become user name: its user id, group id and supplementary groups.  The
+ * account is read from /etc/passwd and /etc/group directly, not through
+ * NSS (getpwnam): the handlers are linked statically, and a static binary
+ * cannot load NSS modules safely (asked for a name "files" lacks, glibc
+ * dlopens the next source and the process crashes).  Already being that
+ * user is success.  Failures are logged (log_msg); false then. */
+bool privilege_drop(const char *name);
+
+#endif
