@@ -8,7 +8,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *log_program = "mail";
 static bool log_to_stderr;
 static char stderr_prefix[128];         /* "program[pid]: " */
 
@@ -23,7 +22,6 @@ static bool same_file(int a, int b)
 void log_init(const char *program, const char *target)
 {
 	struct stat st;
-	log_program = program;
 	if (strcmp(target, "stderr") == 0)
 		log_to_stderr = true;
 	else if (strcmp(target, "syslog") == 0)
