@@ -149,11 +149,10 @@ static enum lock_result try_once(const char *path, int stale_seconds,
 }
 
 /* A mailbox write lock is held for well under a millisecond per delivery,
- * so waiters retry every LOCK_PAUSE_MS: longer pauses (a backoff growing
- * to 8 ms) left the lock idle between holders when deliveries queued for
- * one mailbox.  A retry is one failed open(2); whether the lock in the
- * way is stale (seven system calls) is judged at the first try and then
- * every LOCK_JUDGE_EVERY_MS. */
+ * so waiters retry every LOCK_PAUSE_MS: a longer pause leaves the lock idle
+ * between holders when deliveries queue for one mailbox.  A retry is one
+ * failed open(2); whether the lock in the way is stale (several system
+ * calls) is judged at the first try and then every LOCK_JUDGE_EVERY_MS. */
 #define LOCK_PAUSE_MS 1
 #define LOCK_JUDGE_EVERY_MS 50
 

@@ -58,7 +58,7 @@ bool pop3_send_message(struct pop3_session *s, size_t i, long long body_lines)
 
 	/* Through the writer: a small message leaves in one write with its
 	 * +OK and ".", so Nagle's algorithm never holds a piece of it back
-	 * waiting for the client's delayed ACK (40 ms per RETR). */
+	 * waiting for the client's delayed ACK. */
 	while (at < end && !done && !out->failed) {
 		const char *in;
 		size_t got = maildrop_read(&s->maildrop, at, end, &in), room;

@@ -2,8 +2,8 @@
  * appended to every recipient's mailbox; 250 only once all are fsynced.
  * The spool is the writer's fixed buffer while the message fits in it, and
  * an unlinked temporary file once it outgrows it (memory does not grow with
- * the message's size).  Most mail fits: no temporary inode is created and
- * dropped per message, which every delivery's fsync had to commit too. */
+ * the message's size).  Most mail fits, and then no temporary inode is
+ * created and dropped, which the delivery's fsync would have to commit. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
