@@ -3,11 +3,25 @@
 
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
-void signals_install(void (*end_session)(int sig))
+#include "lock.h"
+
+static void (*undo_before_exit)(void);
+
+static void end_session(int sig)
+{
+	if (undo_before_exit)
+		undo_before_exit();
+	lock_release_all();
+	_exit(128 + sig);
+}
+
+void signals_install(void (*before_exit)(void))
 {
 	static const int ending[] = { SIGTERM, SIGHUP, SIGINT, SIGALRM };
 	struct sigaction sa;
+	undo_before_exit = before_exit;
 	memset(&sa, 0, sizeof sa);
 	sigemptyset(&sa.sa_mask);
 	sa.sa_handler = end_session;
