@@ -42,25 +42,45 @@ mask() {
 		-e 's/<[0-9A-F]+\.[0-9A-F]+\.[0-9A-F]+\.[0-9A-F]+@/<<ID>@/g'
 }
 
-# Pipe tests/golden/NAME.in into handler PROGRAM over a fresh mail root and
-# compare the masked replies with NAME.out and, where NAME.mbox exists,
-# alice's masked mailbox with it.  GOLDEN_UPDATE=1 rewrites the expected
-# files instead (review the diff before committing them).
-check_golden() {
-	local program=$1 name=$2 dir="$BATS_TEST_DIRNAME/golden"
+# golden NAME [PREFIX...]: run the transcript tests/golden/NAME.* through
+# the handler its name begins with (smtp- or pop3-), with PREFIX in front
+# of the handler if given (valgrind-golden.sh passes its memcheck).
+#   NAME.in    what the client sends, byte for byte as on the wire (CRLF)
+#   NAME.out   what the server answers, as on the wire, dates and ids masked
+#   NAME.mbox  (optional) alice's mailbox afterwards, masked
+# The mail root is fresh; for POP3, alice holds the demo mailbox and bob
+# tests/golden/pop3-mailbox.txt.  MAIL_MAX_ERRORS=100 lets a transcript
+# walk through every error path (the budget has its own tests).  Every
+# reply line must end in CR LF.  The replies are left in
+# $BATS_TEST_TMPDIR/out.  GOLDEN_UPDATE=1 rewrites .out and an existing
+# .mbox instead of comparing (review the diff before committing them).
+golden() {
+	local name=$1 dir="$BATS_TEST_DIRNAME/golden" tmp=$BATS_TEST_TMPDIR; shift
 	make_mailroot
-	"$BIN/$program" < "$dir/$name.in" 2>"$BATS_TEST_TMPDIR/log" | mask \
-		> "$BATS_TEST_TMPDIR/out"
+	case $name in
+	pop3-*)
+		cp "$REPO/USERS/alice/my_mailbox.txt" "$(mailbox alice)"
+		cp "$dir/pop3-mailbox.txt" "$(mailbox bob)"
+		;;
+	esac
+	MAIL_MAX_ERRORS=100 "$@" "$BIN/${name%%-*}-handler" < "$dir/$name.in" \
+		> "$tmp/raw" 2> "$tmp/log"
+	if grep -qv $'\r$' "$tmp/raw"; then
+		echo "$name: reply lines without CR LF:" >&2
+		grep -nv $'\r$' "$tmp/raw" >&2
+		return 1
+	fi
+	mask < "$tmp/raw" > "$tmp/out"
 	local box; box=$(mailbox alice)
 	[ -f "$box" ] || : > "$box"
-	mask < "$box" > "$BATS_TEST_TMPDIR/mbox"
-	if [ -n "${GOLDEN_UPDATE:-}" ]; then
-		cp "$BATS_TEST_TMPDIR/out" "$dir/$name.out"
-		[ ! -f "$dir/$name.mbox" ] || cp "$BATS_TEST_TMPDIR/mbox" "$dir/$name.mbox"
+	mask < "$box" > "$tmp/mbox"
+	if [ "${GOLDEN_UPDATE:-}" = 1 ]; then
+		cp "$tmp/out" "$dir/$name.out"
+		[ ! -f "$dir/$name.mbox" ] || cp "$tmp/mbox" "$dir/$name.mbox"
 		return 0
 	fi
-	diff -u "$dir/$name.out" "$BATS_TEST_TMPDIR/out"
-	[ ! -f "$dir/$name.mbox" ] || diff -u "$dir/$name.mbox" "$BATS_TEST_TMPDIR/mbox"
+	diff -u "$dir/$name.out" "$tmp/out"
+	[ ! -f "$dir/$name.mbox" ] || diff -u "$dir/$name.mbox" "$tmp/mbox"
 }
 
 # "not CMD ARGS..." fails when CMD succeeds.  Use it instead of "! CMD":
