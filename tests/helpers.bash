@@ -5,9 +5,11 @@
 REPO=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 
 # A mail root with users alice, bob, IbrahimEK, SimonDS (password: pw +
-# name) and carol (crypt hash of "secret"), every mailbox empty.
+# name) and carol (crypt hash of "secret"), every mailbox empty; made anew
+# on every call (valgrind-golden.sh runs every transcript in one directory).
 make_mailroot() {
 	ROOT="$BATS_TEST_TMPDIR/root"
+	rm -rf "$ROOT"
 	mkdir -p "$ROOT/USERS"
 	cat > "$ROOT/userinfo.txt" <<'USERS'
 # test users
