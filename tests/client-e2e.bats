@@ -13,13 +13,6 @@ setup() {
 
 teardown() { stop_servers; }
 
-# client_session LINE...: the lines are the user's typing, piped in.
-client_session() {
-	printf '%s\n' "$@" > "$BATS_TEST_TMPDIR/typed"
-	run timeout 20 "$BIN/mail-client" 127.0.0.1 "$SMTP_PORT" "$POP3_PORT" \
-		< "$BATS_TEST_TMPDIR/typed"
-}
-
 # send_as USER PASSWORD FROM TO SUBJECT BODY-LINE...: one message, then Exit.
 send_as() {
 	local user=$1 pw=$2 from=$3 to=$4 subject=$5

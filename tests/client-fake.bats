@@ -101,12 +101,6 @@ start_fakes() {
 	POP3_PORT=$(spawn_any_port "$FAKE/pop3.sh" "$WIRE")
 }
 
-# client_session LINE...: the lines are the user's typing, piped in.
-client_session() {
-	printf '%s\n' "$@" > "$FAKE/typed"
-	run timeout 20 "$BIN/mail-client" 127.0.0.1 "$SMTP_PORT" "$POP3_PORT" < "$FAKE/typed"
-}
-
 send_one() {   # send_one LINE...: log in, choose 1, type the message, exit
 	client_session alice pwalice 1 "$@" 3
 }

@@ -36,6 +36,21 @@ count_messages() {
 # Turn "\n"-separated text into CRLF lines: crlf 'HELO x' 'QUIT'
 crlf() { printf '%s\r\n' "$@"; }
 
+# deliver RCPT[,RCPT...] [BODY-LINE...]: one SMTP session piped into
+# smtp-handler that sends a message (Subject: test, then the body lines,
+# default "body") to the given RCPT TO addresses; the replies on stdout,
+# the log appended to $BATS_TEST_TMPDIR/log.
+deliver() {
+	local rcpts=() r
+	IFS=, read -ra rcpts <<< "$1"; shift
+	[ $# -gt 0 ] || set -- body
+	{
+		crlf 'HELO client.example' 'MAIL FROM:<sender@client.example>'
+		for r in "${rcpts[@]}"; do crlf "RCPT TO:<$r>"; done
+		crlf DATA 'Subject: test' '' "$@" . QUIT
+	} | "$BIN/smtp-handler" 2>>"$BATS_TEST_TMPDIR/log"
+}
+
 # Replace what changes from run to run (dates, ids, pids) by fixed tokens.
 mask() {
 	sed -E \
@@ -192,5 +207,93 @@ spawn_any_port() {
 		sleep 0.05
 	done
 	echo "tcpspawn did not start $*" >&2
+	return 1
+}
+
+# client_session LINE...: run mail-client against 127.0.0.1 $SMTP_PORT
+# and $POP3_PORT with the lines as the user's typing, piped in (bats' run:
+# $status, $output).
+client_session() {
+	printf '%s\n' "$@" > "$BATS_TEST_TMPDIR/typed"
+	run timeout 20 "$BIN/mail-client" 127.0.0.1 "$SMTP_PORT" "$POP3_PORT" \
+		< "$BATS_TEST_TMPDIR/typed"
+}
+
+# Interactive handler sessions: the handler reads a fifo the test keeps
+# open, so a test can send commands one at a time, wait for replies, drop
+# the connection or kill the process.  Call kill_sessions in teardown.
+
+# session_open NAME [PROGRAM [ARG...]]: start $BIN/PROGRAM (default
+# pop3-handler) and wait for its greeting; its pid in session_pid NAME.
+session_open() {
+	local name=$1 program=${2:-pop3-handler} dir="$BATS_TEST_TMPDIR/session-$1"
+	shift; [ $# -eq 0 ] || shift
+	mkdir -p "$dir"
+	mkfifo "$dir/in"
+	# The handler must not inherit other sessions' fifo ends (nor bats'
+	# fd 3), or closing ours would not reach it as end of input.
+	(
+		for f in $SESSION_FDS 3; do eval "exec $f>&-"; done
+		exec "$BIN/$program" "$@" < "$dir/in" > "$dir/out" 2> "$dir/log"
+	) &
+	echo $! > "$dir/pid"
+	local fd
+	exec {fd}> "$dir/in"
+	echo "$fd" > "$dir/fd"
+	SESSION_FDS="$SESSION_FDS $fd"
+	session_wait "$name" '^(220|\+OK) '
+}
+
+session_pid() { cat "$BATS_TEST_TMPDIR/session-$1/pid"; }
+session_out() { tr -d '\r' < "$BATS_TEST_TMPDIR/session-$1/out"; }
+session_log() { cat "$BATS_TEST_TMPDIR/session-$1/log"; }
+
+# session_send NAME LINE...: send each line with CRLF.
+session_send() {
+	local name=$1 fd; shift
+	fd=$(cat "$BATS_TEST_TMPDIR/session-$name/fd")
+	printf '%s\r\n' "$@" >&"$fd"
+}
+
+# session_wait NAME REGEX: wait (at most 10 s) until a reply line matches.
+session_wait() {
+	for _ in $(seq 200); do
+		session_out "$1" | grep -qE -- "$2" && return 0
+		sleep 0.05
+	done
+	echo "no reply matching '$2'; got:" >&2
+	session_out "$1" >&2
+	return 1
+}
+
+# session_close NAME: drop the connection (no QUIT) and wait for the exit.
+session_close() {
+	local fd
+	fd=$(cat "$BATS_TEST_TMPDIR/session-$1/fd")
+	exec {fd}>&-
+	session_exit "$1"
+}
+
+# session_exit NAME: wait for the handler to end; its status in $EXIT.
+session_exit() {
+	local pid; pid=$(session_pid "$1")
+	EXIT=0
+	wait "$pid" || EXIT=$?
+}
+
+# Kill every session this test started and left running (teardown).
+kill_sessions() {
+	for d in "$BATS_TEST_TMPDIR"/session-*; do
+		[ -f "$d/pid" ] && kill -9 "$(cat "$d/pid")" 2>/dev/null || true
+	done
+}
+
+# Wait (at most 10 s) until a file exists.
+wait_file() {
+	for _ in $(seq 200); do
+		[ -e "$1" ] && return 0
+		sleep 0.05
+	done
+	echo "$1 never appeared" >&2
 	return 1
 }

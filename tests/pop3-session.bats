@@ -215,7 +215,6 @@ teardown() {
 }
 
 # The log holds one line for what a session did, not one per message.
-session_log() { cat "$BATS_TEST_TMPDIR/session-$1/log"; }
 
 @test "a session logs what it retrieved and deleted once, when it ends with QUIT" {
 	session_open a

@@ -36,8 +36,7 @@ pop3() { "$BIN/pop3-handler" 2>>"$LOG" | tr -d '\r'; }
 	ln -s "$BATS_TEST_TMPDIR/created-by-lock" "$(mailbox alice).lock"
 	echo precious > "$BATS_TEST_TMPDIR/target"
 	ln -s "$BATS_TEST_TMPDIR/target" "$(mailbox bob).lock"
-	crlf 'HELO c' 'MAIL FROM:<a@x>' 'RCPT TO:<alice@x>' 'RCPT TO:<bob@x>' DATA x . QUIT |
-		MAIL_LOCK_WAIT=50 "$BIN/smtp-handler" 2>"$LOG" | tr -d '\r' > "$BATS_TEST_TMPDIR/out"
+	MAIL_LOCK_WAIT=50 deliver alice@x,bob@x | tr -d '\r' > "$BATS_TEST_TMPDIR/out"
 	grep -qx '451 Mailbox busy, try again later' "$BATS_TEST_TMPDIR/out"
 	[ ! -e "$BATS_TEST_TMPDIR/created-by-lock" ]
 	[ "$(cat "$BATS_TEST_TMPDIR/target")" = precious ]
@@ -110,8 +109,7 @@ pop3() { "$BIN/pop3-handler" 2>>"$LOG" | tr -d '\r'; }
 
 @test "as root without -u: a warning is logged and both handlers still work" {
 	[ "$(id -u)" -eq 0 ] || skip "not running as root"
-	crlf 'HELO c' 'MAIL FROM:<a@x>' 'RCPT TO:<alice@x>' DATA x . QUIT |
-		"$BIN/smtp-handler" 2>"$LOG" | grep -q '^250 OK Message accepted'
+	deliver alice@x | grep -q '^250 OK Message accepted'
 	grep -q 'smtp-handler.*running as root; consider -u USER' "$LOG"
 	crlf 'USER alice' 'PASS pwalice' 'DELE 1' QUIT | pop3 | grep -qx '+OK Thanks for using POP3 server'
 	grep -q 'pop3-handler.*running as root; consider -u USER' "$LOG"

@@ -8,10 +8,6 @@ teardown() { stop_servers; }
 
 smtp() { "$BIN/smtp-handler" "$@" 2>>"$BATS_TEST_TMPDIR/log"; }
 
-deliver_to() { # deliver_to USER BODY-LINE
-	crlf 'HELO c' 'MAIL FROM:<s@x>' "RCPT TO:<$1@x>" DATA "Subject: t" '' "$2" . QUIT | smtp
-}
-
 @test "store: the assignment's message has its four fields and the separator; a second delivery appends" {
 	smtp < "$BATS_TEST_DIRNAME/golden/smtp-assignment.in" > /dev/null
 	box=$(mailbox alice)
@@ -22,15 +18,15 @@ deliver_to() { # deliver_to USER BODY-LINE
 	grep -q '^Return-Path: <labxyz@kuleuven.be>$' "$box"
 	[ "$(tail -n 1 "$box")" = . ]
 	[ "$(count_messages alice)" = 1 ]
-	deliver_to alice 'second body' > /dev/null
+	deliver alice@x 'second body' > /dev/null
 	[ "$(count_messages alice)" = 2 ]
 	[ "$(sed -n '1p' "$box")" = 'Return-Path: <labxyz@kuleuven.be>' ]
 	grep -q '^second body$' "$box"
 }
 
 @test "store: mailbox is created 0600 and every delivery has its own id" {
-	deliver_to bob one > /dev/null
-	deliver_to bob two > /dev/null
+	deliver bob@x one > /dev/null
+	deliver bob@x two > /dev/null
 	[ "$(stat -c %a "$(mailbox bob)")" = 600 ]
 	[ "$(grep -o ' id [^;]*' "$(mailbox bob)" | sort -u | wc -l)" = 2 ]
 }
@@ -112,7 +108,7 @@ deliver_to() { # deliver_to USER BODY-LINE
 }
 
 @test "crash: kill -9 in the middle of DATA keeps the earlier messages, next delivery works" {
-	deliver_to alice first > /dev/null
+	deliver alice@x first > /dev/null
 	cp "$(mailbox alice)" "$BATS_TEST_TMPDIR/before"
 	mkfifo "$BATS_TEST_TMPDIR/in"
 	"$BIN/smtp-handler" < "$BATS_TEST_TMPDIR/in" > "$BATS_TEST_TMPDIR/out" 2>/dev/null &
@@ -125,14 +121,14 @@ deliver_to() { # deliver_to USER BODY-LINE
 	exec 7>&-
 	wait "$pid" || true
 	cmp "$(mailbox alice)" "$BATS_TEST_TMPDIR/before"
-	deliver_to alice after > /dev/null
+	deliver alice@x after > /dev/null
 	[ "$(count_messages alice)" = 2 ]
 }
 
 @test "crash: a torn tail left in the mailbox is cut before the next append" {
-	deliver_to alice first > /dev/null
+	deliver alice@x first > /dev/null
 	printf 'Return-Path: <x@y>\nSubject: torn\n\npartial line with no end' >> "$(mailbox alice)"
-	deliver_to alice second > /dev/null
+	deliver alice@x second > /dev/null
 	[ "$(count_messages alice)" = 2 ]
 	not grep -q torn "$(mailbox alice)"
 	grep -q 'torn tail' "$BATS_TEST_TMPDIR/log"
@@ -141,7 +137,7 @@ deliver_to() { # deliver_to USER BODY-LINE
 @test "locks: a stale lock of a dead process does not block delivery" {
 	sleep 60 & dead=$!; kill $dead; wait $dead || true
 	echo "$dead $(hostname)" > "$(mailbox alice).lock"
-	run deliver_to alice 'after stale lock'
+	run deliver alice@x 'after stale lock'
 	[[ "$output" == *"250 OK Message accepted"* ]]
 	[ "$(count_messages alice)" = 1 ]
 	[ ! -e "$(mailbox alice).lock" ]
@@ -149,7 +145,7 @@ deliver_to() { # deliver_to USER BODY-LINE
 
 @test "locks: a live lock makes delivery fail with 451 after the wait, mailbox untouched" {
 	echo "$$ $(hostname)" > "$(mailbox alice).lock"
-	MAIL_LOCK_WAIT=100 run deliver_to alice 'blocked'
+	MAIL_LOCK_WAIT=100 run deliver alice@x 'blocked'
 	[[ "$output" == *"451 Mailbox busy"* ]]
 	[ ! -e "$(mailbox alice)" ] || [ "$(count_messages alice)" = 0 ]
 	[ -e "$(mailbox alice).lock" ]
@@ -182,7 +178,7 @@ deliver_to() { # deliver_to USER BODY-LINE
 }
 
 @test "hostile: a message over the size limit gets 552 and the mailbox is untouched" {
-	deliver_to alice small > /dev/null
+	deliver alice@x small > /dev/null
 	cp "$(mailbox alice)" "$BATS_TEST_TMPDIR/before"
 	{ crlf 'EHLO c' 'MAIL FROM:<a@x>' 'RCPT TO:<alice@x>' DATA 'Subject: big' ''
 	  for i in $(seq 100); do crlf "line $i of a message that is far too big for the limit"; done
@@ -218,7 +214,7 @@ deliver_to() { # deliver_to USER BODY-LINE
 
 @test "store: a user without a mailbox directory gets 450 at RCPT, logged, others still get the message" {
 	rm -r "$ROOT/USERS/bob"
-	run bash -c "printf 'HELO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<bob@x>\r\nRCPT TO:<alice@x>\r\nDATA\r\nSubject: s\r\n\r\nb\r\n.\r\nQUIT\r\n' | '$BIN/smtp-handler' 2>>'$BATS_TEST_TMPDIR/log'"
+	run deliver bob@x,alice@x
 	[[ "$output" == *"450 Mailbox unavailable"* ]]
 	[[ "$output" == *"250 OK Message accepted"* ]]
 	[ "$(count_messages alice)" = 1 ]
@@ -229,7 +225,7 @@ deliver_to() { # deliver_to USER BODY-LINE
 @test "store: a symlink planted at the mailbox path is not followed" {
 	echo 'precious' > "$BATS_TEST_TMPDIR/target"
 	ln -s "$BATS_TEST_TMPDIR/target" "$(mailbox alice)"
-	run deliver_to alice 'through the link'
+	run deliver alice@x 'through the link'
 	[[ "$output" == *"451 "* ]]
 	[ "$(cat "$BATS_TEST_TMPDIR/target")" = precious ]
 }
@@ -253,7 +249,7 @@ deliver_to() { # deliver_to USER BODY-LINE
 @test "store: a mailbox that does not end with a complete message is left alone, not cut" {
 	printf 'From: x\r\nSubject: old\r\n\r\nimportant old mail\r\n.\r\n' > "$(mailbox alice)"
 	cp "$(mailbox alice)" "$BATS_TEST_TMPDIR/before"
-	run deliver_to alice 'new mail'
+	run deliver alice@x 'new mail'
 	[[ "$output" == *"451 Local error"* ]]
 	cmp "$(mailbox alice)" "$BATS_TEST_TMPDIR/before"
 	grep -q 'does not end with a complete message' "$BATS_TEST_TMPDIR/log"
@@ -262,7 +258,7 @@ deliver_to() { # deliver_to USER BODY-LINE
 @test "store: a mailbox with another hard link is not written" {
 	echo 'precious' > "$BATS_TEST_TMPDIR/target"
 	ln "$BATS_TEST_TMPDIR/target" "$(mailbox alice)"
-	run deliver_to alice 'through the hard link'
+	run deliver alice@x 'through the hard link'
 	[[ "$output" == *"451 "* ]]
 	[ "$(cat "$BATS_TEST_TMPDIR/target")" = precious ]
 }
@@ -275,7 +271,7 @@ deliver_to() { # deliver_to USER BODY-LINE
 @test "locks: a lock of a live process on this host is kept however old it is" {
 	echo "$$ $(hostname)" > "$(mailbox alice).lock"
 	touch -d "@$(( $(date +%s) - 30 ))" "$(mailbox alice).lock"   # older than the stale age below
-	MAIL_LOCK_WAIT=100 MAIL_LOCK_STALE=1 run deliver_to alice 'blocked'
+	MAIL_LOCK_WAIT=100 MAIL_LOCK_STALE=1 run deliver alice@x 'blocked'
 	[[ "$output" == *"451 Mailbox busy"* ]]
 	[ -e "$(mailbox alice).lock" ]
 }
@@ -284,7 +280,7 @@ deliver_to() { # deliver_to USER BODY-LINE
 	boot=$(( $(date +%s) - $(cut -d. -f1 /proc/uptime) ))
 	echo "$$ $(hostname)" > "$(mailbox alice).lock"
 	touch -d "@$(( boot - 60 ))" "$(mailbox alice).lock"
-	run deliver_to alice 'after a reboot'
+	run deliver alice@x 'after a reboot'
 	[[ "$output" == *"250 OK Message accepted"* ]]
 	[ ! -e "$(mailbox alice).lock" ]
 }
