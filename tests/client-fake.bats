@@ -347,21 +347,6 @@ format_error() {
 	not grep -q '^C: RETR\|^C: DELE\|^C: FOO\|^C: STAT 1' "$WIRE"
 }
 
-@test "client: end of input at every prompt exits cleanly with status 0" {
-	start_fakes
-	local prefix
-	for prefix in '' 'alice' 'alice|pwalice' 'alice|pwalice|1' \
-		'alice|pwalice|1|From: alice@test.example' \
-		'alice|wrong|2' 'alice|wrong|2|alice' 'alice|pwalice|2' \
-		'alice|pwalice|2|STAT'; do
-		IFS='|' read -ra typed <<< "$prefix"
-		client_session "${typed[@]}"
-		[ "$status" -eq 0 ] || { echo "after '$prefix': status $status"; false; }
-		[[ "$output" == *"End of input, goodbye."* ]] ||
-			{ echo "after '$prefix': $output"; false; }
-	done
-}
-
 @test "an over-long last input line without a newline is refused cleanly" {
 	# 256 octets: one more than the user name's limit (the ASan pass
 	# caught a one-byte overflow here).

@@ -9,7 +9,7 @@ load helpers
 
 setup() { make_mailroot; }
 
-@test "config: a malformed setting is a startup error naming it" {
+@test "a malformed setting or argument is a startup error naming it, in both handlers" {
 	run bash -c "MAIL_MAX_SIZE=lots '$BIN/smtp-handler' < /dev/null"
 	[ "$status" = 2 ]
 	[[ "$output" == *MAIL_MAX_SIZE* ]]
@@ -18,18 +18,22 @@ setup() { make_mailroot; }
 	[[ "$output" == *"unknown argument"* ]]
 	run "$BIN/smtp-handler" -s 0
 	[ "$status" = 2 ]
+	MAIL_TIMEOUT=abc run "$BIN/pop3-handler"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *MAIL_TIMEOUT* ]]
 }
 
-@test "config: flags override the environment" {
+@test "flags override the environment" {
 	run bash -c "printf 'QUIT\r\n' | MAIL_DOMAIN=env.example '$BIN/smtp-handler' -d flag.example 2>/dev/null"
 	[ "${lines[0]}" = $'220 flag.example Service ready\r' ]
 }
 
-@test "an unknown -u user is a clean startup error, not a crash" {
+@test "an unknown -u user is a clean startup error before any greeting, not a crash" {
 	for prog in smtp-handler pop3-handler; do
-		run "$BIN/$prog" -u no-such-user-here < /dev/null
+		run bash -c "printf 'QUIT\r\n' | '$BIN/$prog' -u no-such-user-here 2>&1"
 		[ "$status" -eq 1 ]
 		[[ "$output" == *"no such user to run as: no-such-user-here (not in /etc/passwd)"* ]]
+		[[ "$output" != *"220 "* && "$output" != *"+OK"* ]]
 	done
 }
 

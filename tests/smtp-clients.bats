@@ -31,20 +31,6 @@ teardown() { stop_servers; }
 	grep -q '^Received: from .* (127.0.0.1) by test.example with ESMTP' "$(mailbox bob)"
 }
 
-@test "curl through socat fork EXEC: delivers, and an unknown recipient is refused" {
-	port=$(free_port)
-	start_server "$port" socat "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork" \
-		"EXEC:$BIN/smtp-handler"
-	printf 'Subject: via socat\r\n\r\nsocat body\r\n' > "$BATS_TEST_TMPDIR/msg"
-	curl -sS "smtp://127.0.0.1:$port" --mail-from a@x --mail-rcpt alice@x \
-		-T "$BATS_TEST_TMPDIR/msg"
-	grep -q '^socat body$' "$(mailbox alice)"
-	run curl -sS "smtp://127.0.0.1:$port" --mail-from a@x --mail-rcpt nobody@x \
-		-T "$BATS_TEST_TMPDIR/msg"
-	[ "$status" -ne 0 ]
-	[[ "$output" == *550* ]]
-}
-
 @test "pipelined commands sent in one write are all answered, in order" {
 	PORT=$(spawn_any_port "$BIN/smtp-handler")
 	crlf 'EHLO c' 'MAIL FROM:<a@x>' 'RCPT TO:<alice@x>' 'RCPT TO:<nobody@x>' \
