@@ -104,13 +104,16 @@ golden() {
 # bats runs tests under set -e, which ignores a failing "! CMD" line.
 not() { if "$@"; then return 1; fi; }
 
-# Pick a loopback port nothing listens on.
+# Pick a loopback port nothing listens on and no other test of this run
+# was given: test files run in parallel, and two of them could otherwise
+# pick the same port before either binds it.
 free_port() {
 	local port
 	for _ in $(seq 50); do
 		# Below the ephemeral range (32768 and up), where the local end of
 		# any outgoing connection could take the port before we bind it.
 		port=$((10000 + RANDOM % 22000))
+		mkdir "${BATS_RUN_TMPDIR:?}/port-$port" 2>/dev/null || continue
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 			echo "$port"
 			return
