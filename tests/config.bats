@@ -1,8 +1,8 @@
 #!/usr/bin/env bats
 # Settings of both handlers: a malformed one is a startup error, flags
 # override the environment, and -u / MAIL_USER names an account in
-# /etc/passwd.  The handlers are linked statically, where an NSS lookup
-# of an unknown name used to crash (glibc loads the next NSS module into
+# /etc/passwd.  The handlers are linked statically, where glibc's NSS
+# lookup of an unknown name can crash (it loads the next NSS module into
 # a static binary).
 
 load helpers
