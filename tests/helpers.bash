@@ -96,7 +96,8 @@ golden() {
 		[ ! -f "$dir/$name.mbox" ] || cp "$tmp/mbox" "$dir/$name.mbox"
 		return 0
 	fi
-	diff -u "$dir/$name.out" "$tmp/out"
+	# Explicit returns: valgrind-golden.sh runs this without set -e.
+	diff -u "$dir/$name.out" "$tmp/out" || return 1
 	[ ! -f "$dir/$name.mbox" ] || diff -u "$dir/$name.mbox" "$tmp/mbox"
 }
 
