@@ -13,13 +13,6 @@ setup() {
 
 teardown() { stop_servers; }
 
-# client_session LINE...: the lines are the user's typing, piped in.
-client_session() {
-	printf '%s\n' "$@" > "$BATS_TEST_TMPDIR/typed"
-	run timeout 20 "$BIN/mail-client" 127.0.0.1 "$SMTP_PORT" "$POP3_PORT" \
-		< "$BATS_TEST_TMPDIR/typed"
-}
-
 # send_as USER PASSWORD FROM TO SUBJECT BODY-LINE...: one message, then Exit.
 send_as() {
 	local user=$1 pw=$2 from=$3 to=$4 subject=$5
@@ -134,21 +127,13 @@ send_as() {
 		IFS='|' read -ra typed <<< "$prefix"
 		client_session "${typed[@]}"
 		[ "$status" -eq 0 ] || { echo "after '$prefix': status $status"; false; }
-		[[ "$output" == *"End of input, goodbye."* ]] || { echo "after '$prefix'"; false; }
+		[[ "$output" == *"End of input, goodbye."* ]] ||
+			{ echo "after '$prefix': $output"; false; }
 	done
 	# Leaving a POP3 session at end of input deletes nothing.
 	send_as alice pwalice alice@test.example bob@test.example 's' 'b'
 	client_session bob pwbob 2 'DELE 1'
 	[ "$(count_messages bob)" -eq 1 ]
-}
-
-@test "client e2e: the SMTP server stopping is a clear message" {
-	stop_servers
-	client_session alice pwalice 1 'From: alice@test.example' 'To: bob@test.example' \
-		'Subject: s' 'b' . 2 3
-	[ "$status" -eq 0 ]
-	[[ "$output" == *"Cannot connect to the SMTP server"*"Connection refused"* ]]
-	[[ "$output" == *"Cannot connect to the POP3 server"*"Connection refused"* ]]
 }
 
 @test "client e2e: a whole session on a terminal" {

@@ -101,12 +101,6 @@ start_fakes() {
 	POP3_PORT=$(spawn_any_port "$FAKE/pop3.sh" "$WIRE")
 }
 
-# client_session LINE...: the lines are the user's typing, piped in.
-client_session() {
-	printf '%s\n' "$@" > "$FAKE/typed"
-	run timeout 20 "$BIN/mail-client" 127.0.0.1 "$SMTP_PORT" "$POP3_PORT" < "$FAKE/typed"
-}
-
 send_one() {   # send_one LINE...: log in, choose 1, type the message, exit
 	client_session alice pwalice 1 "$@" 3
 }
@@ -351,21 +345,6 @@ format_error() {
 	[[ "$output" == *"STAT takes no argument."* ]]
 	[[ "$output" == *"Unknown command 'FOO'."* ]]
 	not grep -q '^C: RETR\|^C: DELE\|^C: FOO\|^C: STAT 1' "$WIRE"
-}
-
-@test "client: end of input at every prompt exits cleanly with status 0" {
-	start_fakes
-	local prefix
-	for prefix in '' 'alice' 'alice|pwalice' 'alice|pwalice|1' \
-		'alice|pwalice|1|From: alice@test.example' \
-		'alice|wrong|2' 'alice|wrong|2|alice' 'alice|pwalice|2' \
-		'alice|pwalice|2|STAT'; do
-		IFS='|' read -ra typed <<< "$prefix"
-		client_session "${typed[@]}"
-		[ "$status" -eq 0 ] || { echo "after '$prefix': status $status"; false; }
-		[[ "$output" == *"End of input, goodbye."* ]] ||
-			{ echo "after '$prefix': $output"; false; }
-	done
 }
 
 @test "an over-long last input line without a newline is refused cleanly" {

@@ -17,21 +17,18 @@ teardown() {
 	stop_servers
 }
 
-@test "socat plain: curl delivers over smtp://" {
-	PORT=$(free_port)
-	start_server "$PORT" socat "TCP-LISTEN:$PORT,bind=127.0.0.1,reuseaddr,fork" \
-		"EXEC:$BIN/smtp-handler"
-	send_mail "smtp://127.0.0.1:$PORT"
-	assert_delivered
-}
-
-@test "socat plain: curl retrieves over pop3://" {
+@test "socat plain: curl delivers over smtp://, an unknown recipient gets 550, curl retrieves over pop3://" {
 	SMTP=$(free_port) POP3=$(free_port)
 	start_server "$SMTP" socat "TCP-LISTEN:$SMTP,bind=127.0.0.1,reuseaddr,fork" \
 		"EXEC:$BIN/smtp-handler"
 	start_server "$POP3" socat "TCP-LISTEN:$POP3,bind=127.0.0.1,reuseaddr,fork" \
 		"EXEC:$BIN/pop3-handler"
 	send_mail "smtp://127.0.0.1:$SMTP"
+	assert_delivered
+	run curl -sS "smtp://127.0.0.1:$SMTP" --mail-from alice@test.example \
+		--mail-rcpt nobody@test.example -T "$MSG"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *550* ]]
 	run fetch_mail "pop3://127.0.0.1:$POP3"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"body $TOKEN"* ]]

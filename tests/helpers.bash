@@ -3,11 +3,16 @@
 
 : "${BIN:=$(cd "$BATS_TEST_DIRNAME/.." && pwd)}"
 REPO=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+# The pop3-handler whose update can be told to pause half-way
+# (POP3_TEST_UPDATE_DELAY_MS), built for the tests alone (make test-hooks).
+: "${TEST_HOOKS_BIN:=$REPO/build/test-hooks}"
 
 # A mail root with users alice, bob, IbrahimEK, SimonDS (password: pw +
-# name) and carol (crypt hash of "secret"), every mailbox empty.
+# name) and carol (crypt hash of "secret"), every mailbox empty; made anew
+# on every call (valgrind-golden.sh runs every transcript in one directory).
 make_mailroot() {
 	ROOT="$BATS_TEST_TMPDIR/root"
+	rm -rf "$ROOT"
 	mkdir -p "$ROOT/USERS"
 	cat > "$ROOT/userinfo.txt" <<'USERS'
 # test users
@@ -34,6 +39,21 @@ count_messages() {
 # Turn "\n"-separated text into CRLF lines: crlf 'HELO x' 'QUIT'
 crlf() { printf '%s\r\n' "$@"; }
 
+# deliver RCPT[,RCPT...] [BODY-LINE...]: one SMTP session piped into
+# smtp-handler that sends a message (Subject: test, then the body lines,
+# default "body") to the given RCPT TO addresses; the replies on stdout,
+# the log appended to $BATS_TEST_TMPDIR/log.
+deliver() {
+	local rcpts=() r
+	IFS=, read -ra rcpts <<< "$1"; shift
+	[ $# -gt 0 ] || set -- body
+	{
+		crlf 'HELO client.example' 'MAIL FROM:<sender@client.example>'
+		for r in "${rcpts[@]}"; do crlf "RCPT TO:<$r>"; done
+		crlf DATA 'Subject: test' '' "$@" . QUIT
+	} | "$BIN/smtp-handler" 2>>"$BATS_TEST_TMPDIR/log"
+}
+
 # Replace what changes from run to run (dates, ids, pids) by fixed tokens.
 mask() {
 	sed -E \
@@ -42,38 +62,62 @@ mask() {
 		-e 's/<[0-9A-F]+\.[0-9A-F]+\.[0-9A-F]+\.[0-9A-F]+@/<<ID>@/g'
 }
 
-# Pipe tests/golden/NAME.in into handler PROGRAM over a fresh mail root and
-# compare the masked replies with NAME.out and, where NAME.mbox exists,
-# alice's masked mailbox with it.  GOLDEN_UPDATE=1 rewrites the expected
-# files instead (review the diff before committing them).
-check_golden() {
-	local program=$1 name=$2 dir="$BATS_TEST_DIRNAME/golden"
+# golden NAME [PREFIX...]: run the transcript tests/golden/NAME.* through
+# the handler its name begins with (smtp- or pop3-), with PREFIX in front
+# of the handler if given (valgrind-golden.sh passes its memcheck).
+#   NAME.in    what the client sends, byte for byte as on the wire (CRLF)
+#   NAME.out   what the server answers, as on the wire, dates and ids masked
+#   NAME.mbox  (optional) alice's mailbox afterwards, masked
+# The mail root is fresh; for POP3, alice holds the demo mailbox and bob
+# tests/golden/pop3-mailbox.txt.  MAIL_MAX_ERRORS=100 lets a transcript
+# walk through every error path (the budget has its own tests).  Every
+# reply line must end in CR LF.  The replies are left in
+# $BATS_TEST_TMPDIR/out.  GOLDEN_UPDATE=1 rewrites .out and an existing
+# .mbox instead of comparing (review the diff before committing them).
+golden() {
+	local name=$1 dir="$BATS_TEST_DIRNAME/golden" tmp=$BATS_TEST_TMPDIR; shift
 	make_mailroot
-	"$BIN/$program" < "$dir/$name.in" 2>"$BATS_TEST_TMPDIR/log" | mask \
-		> "$BATS_TEST_TMPDIR/out"
+	case $name in
+	pop3-*)
+		cp "$REPO/USERS/alice/my_mailbox.txt" "$(mailbox alice)"
+		cp "$dir/pop3-mailbox.txt" "$(mailbox bob)"
+		;;
+	esac
+	MAIL_MAX_ERRORS=100 "$@" "$BIN/${name%%-*}-handler" < "$dir/$name.in" \
+		> "$tmp/raw" 2> "$tmp/log"
+	if grep -qv $'\r$' "$tmp/raw"; then
+		echo "$name: reply lines without CR LF:" >&2
+		grep -nv $'\r$' "$tmp/raw" >&2
+		return 1
+	fi
+	mask < "$tmp/raw" > "$tmp/out"
 	local box; box=$(mailbox alice)
 	[ -f "$box" ] || : > "$box"
-	mask < "$box" > "$BATS_TEST_TMPDIR/mbox"
-	if [ -n "${GOLDEN_UPDATE:-}" ]; then
-		cp "$BATS_TEST_TMPDIR/out" "$dir/$name.out"
-		[ ! -f "$dir/$name.mbox" ] || cp "$BATS_TEST_TMPDIR/mbox" "$dir/$name.mbox"
+	mask < "$box" > "$tmp/mbox"
+	if [ "${GOLDEN_UPDATE:-}" = 1 ]; then
+		cp "$tmp/out" "$dir/$name.out"
+		[ ! -f "$dir/$name.mbox" ] || cp "$tmp/mbox" "$dir/$name.mbox"
 		return 0
 	fi
-	diff -u "$dir/$name.out" "$BATS_TEST_TMPDIR/out"
-	[ ! -f "$dir/$name.mbox" ] || diff -u "$dir/$name.mbox" "$BATS_TEST_TMPDIR/mbox"
+	# Explicit returns: valgrind-golden.sh runs this without set -e.
+	diff -u "$dir/$name.out" "$tmp/out" || return 1
+	[ ! -f "$dir/$name.mbox" ] || diff -u "$dir/$name.mbox" "$tmp/mbox"
 }
 
 # "not CMD ARGS..." fails when CMD succeeds.  Use it instead of "! CMD":
 # bats runs tests under set -e, which ignores a failing "! CMD" line.
 not() { if "$@"; then return 1; fi; }
 
-# Pick a loopback port nothing listens on.
+# Pick a loopback port nothing listens on and no other test of this run
+# was given: test files run in parallel, and two of them could otherwise
+# pick the same port before either binds it.
 free_port() {
 	local port
 	for _ in $(seq 50); do
 		# Below the ephemeral range (32768 and up), where the local end of
 		# any outgoing connection could take the port before we bind it.
 		port=$((10000 + RANDOM % 22000))
+		mkdir "${BATS_RUN_TMPDIR:?}/port-$port" 2>/dev/null || continue
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 			echo "$port"
 			return
@@ -170,5 +214,94 @@ spawn_any_port() {
 		sleep 0.05
 	done
 	echo "tcpspawn did not start $*" >&2
+	return 1
+}
+
+# client_session LINE...: run mail-client against 127.0.0.1 $SMTP_PORT
+# and $POP3_PORT with the lines as the user's typing, piped in (bats' run:
+# $status, $output).
+client_session() {
+	printf '%s\n' "$@" > "$BATS_TEST_TMPDIR/typed"
+	run timeout 20 "$BIN/mail-client" 127.0.0.1 "$SMTP_PORT" "$POP3_PORT" \
+		< "$BATS_TEST_TMPDIR/typed"
+}
+
+# Interactive handler sessions: the handler reads a fifo the test keeps
+# open, so a test can send commands one at a time, wait for replies, drop
+# the connection or kill the process.  Call kill_sessions in teardown.
+
+# session_open NAME [PROGRAM [ARG...]]: start $BIN/PROGRAM, or PROGRAM where it is a path (default
+# pop3-handler) and wait for its greeting; its pid in session_pid NAME.
+session_open() {
+	local name=$1 program=${2:-pop3-handler} dir="$BATS_TEST_TMPDIR/session-$1"
+	shift; [ $# -eq 0 ] || shift
+	mkdir -p "$dir"
+	mkfifo "$dir/in"
+	# The handler must not inherit other sessions' fifo ends (nor bats'
+	# fd 3), or closing ours would not reach it as end of input.
+	(
+		for f in $SESSION_FDS 3; do eval "exec $f>&-"; done
+		[[ $program == */* ]] || program=$BIN/$program
+		exec "$program" "$@" < "$dir/in" > "$dir/out" 2> "$dir/log"
+	) &
+	echo $! > "$dir/pid"
+	local fd
+	exec {fd}> "$dir/in"
+	echo "$fd" > "$dir/fd"
+	SESSION_FDS="$SESSION_FDS $fd"
+	session_wait "$name" '^(220|\+OK) '
+}
+
+session_pid() { cat "$BATS_TEST_TMPDIR/session-$1/pid"; }
+session_out() { tr -d '\r' < "$BATS_TEST_TMPDIR/session-$1/out"; }
+session_log() { cat "$BATS_TEST_TMPDIR/session-$1/log"; }
+
+# session_send NAME LINE...: send each line with CRLF.
+session_send() {
+	local name=$1 fd; shift
+	fd=$(cat "$BATS_TEST_TMPDIR/session-$name/fd")
+	printf '%s\r\n' "$@" >&"$fd"
+}
+
+# session_wait NAME REGEX: wait (at most 10 s) until a reply line matches.
+session_wait() {
+	for _ in $(seq 200); do
+		session_out "$1" | grep -qE -- "$2" && return 0
+		sleep 0.05
+	done
+	echo "no reply matching '$2'; got:" >&2
+	session_out "$1" >&2
+	return 1
+}
+
+# session_close NAME: drop the connection (no QUIT) and wait for the exit.
+session_close() {
+	local fd
+	fd=$(cat "$BATS_TEST_TMPDIR/session-$1/fd")
+	exec {fd}>&-
+	session_exit "$1"
+}
+
+# session_exit NAME: wait for the handler to end; its status in $EXIT.
+session_exit() {
+	local pid; pid=$(session_pid "$1")
+	EXIT=0
+	wait "$pid" || EXIT=$?
+}
+
+# Kill every session this test started and left running (teardown).
+kill_sessions() {
+	for d in "$BATS_TEST_TMPDIR"/session-*; do
+		[ -f "$d/pid" ] && kill -9 "$(cat "$d/pid")" 2>/dev/null || true
+	done
+}
+
+# Wait (at most 10 s) until a file exists.
+wait_file() {
+	for _ in $(seq 200); do
+		[ -e "$1" ] && return 0
+		sleep 0.05
+	done
+	echo "$1 never appeared" >&2
 	return 1
 }

@@ -96,9 +96,3 @@ pop3() { "$BIN/pop3-handler" 2>/dev/null | tr -d '\r'; }
 	[[ "${lines[2]}" == "-ERR [SYS/TEMP]"* ]]
 	[ ! -e "$ROOT/USERS/bob/pop3.lock" ]
 }
-
-@test "a bad setting is a startup error" {
-	MAIL_TIMEOUT=abc run "$BIN/pop3-handler"
-	[ "$status" -ne 0 ]
-	[[ "$output" == *MAIL_TIMEOUT* ]]
-}

@@ -150,7 +150,7 @@ teardown() {
 	# Many messages, so the rewrite has a middle to be killed in.
 	for i in $(seq 200); do store_message "Bulk $i" "BULK.$i"; done >> "$(mailbox bob)"
 	cp "$(mailbox bob)" "$BATS_TEST_TMPDIR/original"
-	POP3_TEST_UPDATE_DELAY_MS=10000 session_open a
+	POP3_TEST_UPDATE_DELAY_MS=10000 session_open a "$TEST_HOOKS_BIN/pop3-handler"
 	session_login a bob pwbob
 	session_send a 'DELE 2' 'DELE 150' 'QUIT'
 	wait_file "$(mailbox bob).new"
@@ -215,7 +215,6 @@ teardown() {
 }
 
 # The log holds one line for what a session did, not one per message.
-session_log() { cat "$BATS_TEST_TMPDIR/session-$1/log"; }
 
 @test "a session logs what it retrieved and deleted once, when it ends with QUIT" {
 	session_open a

@@ -12,11 +12,7 @@ setup() {
 	DEAD_PID=$(sh -c 'echo $$')      # a process that has exited
 }
 
-deliver() {
-	crlf 'HELO far.example' 'MAIL FROM:<a@far.example>' 'RCPT TO:<alice>' \
-		DATA 'Subject: across hosts' '' body . QUIT |
-		"$BIN/smtp-handler" 2>>"$BATS_TEST_TMPDIR/log"
-}
+teardown() { kill_sessions; }
 
 pop3_login() {
 	crlf 'USER alice' 'PASS pwalice' QUIT |
@@ -29,24 +25,21 @@ write_lock() {   # write_lock FILE "PID HOST" [AGE_SECONDS]
 }
 
 @test "a handler's lock file names MAIL_HOSTNAME" {
-	mkfifo "$BATS_TEST_TMPDIR/in"
-	MAIL_HOSTNAME=mail-a.internal "$BIN/pop3-handler" \
-		< "$BATS_TEST_TMPDIR/in" > "$BATS_TEST_TMPDIR/out" 2>/dev/null 3>&- &
-	local pid=$! lock="$ROOT/USERS/alice/pop3.lock"
-	exec 4> "$BATS_TEST_TMPDIR/in"
-	crlf 'USER alice' 'PASS pwalice' >&4
-	for _ in $(seq 100); do [ -s "$lock" ] && break; sleep 0.05; done
-	[ "$(cat "$lock")" = "$pid mail-a.internal" ]
-	crlf QUIT >&4
-	exec 4>&-
-	wait "$pid"
+	local lock="$ROOT/USERS/alice/pop3.lock"
+	MAIL_HOSTNAME=mail-a.internal session_open a pop3-handler
+	session_send a 'USER alice' 'PASS pwalice'
+	session_wait a '^\+OK maildrop has'
+	[ "$(cat "$lock")" = "$(session_pid a) mail-a.internal" ]
+	session_send a QUIT
+	session_exit a
+	[ "$EXIT" -eq 0 ]
 	[ ! -e "$lock" ]
 }
 
 @test "another host's fresh write lock is respected though its pid is dead here" {
 	local lock; lock="$(mailbox alice).lock"
 	write_lock "$lock" "$DEAD_PID mail-b.internal"
-	MAIL_HOSTNAME=mail-a.internal run deliver
+	MAIL_HOSTNAME=mail-a.internal run deliver alice
 	echo "$output" | grep -q '^451 '
 	[ "$(count_messages alice)" -eq 0 ]
 	[ "$(cat "$lock")" = "$DEAD_PID mail-b.internal" ]
@@ -55,7 +48,7 @@ write_lock() {   # write_lock FILE "PID HOST" [AGE_SECONDS]
 @test "another host's write lock older than MAIL_LOCK_STALE is broken" {
 	local lock; lock="$(mailbox alice).lock"
 	write_lock "$lock" "$DEAD_PID mail-b.internal" 120
-	MAIL_HOSTNAME=mail-a.internal run deliver
+	MAIL_HOSTNAME=mail-a.internal run deliver alice
 	echo "$output" | grep -q '^250 OK Message accepted for delivery'
 	[ "$(count_messages alice)" -eq 1 ]
 	[ ! -e "$lock" ]
@@ -65,10 +58,10 @@ write_lock() {   # write_lock FILE "PID HOST" [AGE_SECONDS]
 @test "a dead pid's lock is broken at once only by a handler of the same MAIL_HOSTNAME" {
 	local lock; lock="$(mailbox alice).lock"
 	write_lock "$lock" "$DEAD_PID mail-a.internal"
-	MAIL_HOSTNAME=mail-b.internal run deliver
+	MAIL_HOSTNAME=mail-b.internal run deliver alice
 	echo "$output" | grep -q '^451 '
 	[ "$(count_messages alice)" -eq 0 ]
-	MAIL_HOSTNAME=mail-a.internal run deliver
+	MAIL_HOSTNAME=mail-a.internal run deliver alice
 	echo "$output" | grep -q '^250 OK Message accepted for delivery'
 	[ "$(count_messages alice)" -eq 1 ]
 }

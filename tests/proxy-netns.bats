@@ -39,10 +39,10 @@ join_netns() {
 	ip netns exec "$1" ip link set lo up
 }
 
-@test "two hosts in their own network namespaces behind HAProxy: 2 x 10 clients, each message once, Received: names the client, POP3 retrieves and deletes" {
+@test "two hosts in their own network namespaces behind HAProxy: 2 x 10 clients deliver 400 messages, each once, Received: names the client, POP3 retrieves and deletes" {
 	start_two_hosts
 	start_haproxy
-	deliver_and_fetch 10 4
+	deliver_and_fetch 10 20
 	# Each host saw the proxy from its own side of its veth pair.
 	grep -q "proxy $PROXY_ADDRESS1 relays client 127.0.0.[23]$" "$BATS_TEST_TMPDIR/smtp-a.log"
 	grep -q "proxy $PROXY_ADDRESS2 relays client 127.0.0.[23]$" "$BATS_TEST_TMPDIR/smtp-b.log"

@@ -144,8 +144,7 @@ tmpfs_mailroot() {
 	cp "$REPO/tests/golden/pop3-mailbox.txt" "$(mailbox bob)"
 	cp "$(mailbox bob)" "$BATS_TEST_TMPDIR/before"
 	head -c 1M /dev/zero > "$ROOT/ballast" 2>/dev/null || true     # fill it up
-	crlf 'HELO c' 'MAIL FROM:<a@x>' 'RCPT TO:<bob@x>' DATA 'Subject: s' '' body . QUIT |
-		"$BIN/smtp-handler" 2>"$LOG" | tr -d '\r' > "$BATS_TEST_TMPDIR/smtp"
+	deliver bob@x | tr -d '\r' > "$BATS_TEST_TMPDIR/smtp"
 	grep -q '^45[12] ' "$BATS_TEST_TMPDIR/smtp"
 	not grep -q '^250 OK Message accepted' "$BATS_TEST_TMPDIR/smtp"
 	crlf 'USER bob' 'PASS pwbob' 'QUIT' | "$BIN/pop3-handler" 2>>"$LOG" |

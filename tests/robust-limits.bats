@@ -85,19 +85,20 @@ PY
 		"$BATS_TEST_TMPDIR/server.log"
 }
 
-@test "SMTP: 550 and 452 refusals of well-formed commands do not count as errors; 501s do" {
+@test "SMTP: 550 and 452 refusals of well-formed commands do not count as errors; 501s and unknown commands do" {
 	{ crlf 'HELO c' 'MAIL FROM:<a@x>' 'RCPT TO:<alice@x>'
 	  for i in $(seq 10); do crlf 'RCPT TO:<nobody@x>' 'RCPT TO:<bob@x>'; done
 	  crlf RSET 'MAIL FROM:<a@x>' 'RCPT TO:<nobody@x>' 'RCPT TO:<nobody2@x>' NOOP
-	  crlf RSET 'MAIL FROM:' 'MAIL FROM:' 'MAIL FROM:' NOOP; } |
+	  crlf RSET 'MAIL FROM:' BOGUS 'MAIL FROM:' NOOP; } |
 		MAIL_MAX_RCPT=1 MAIL_MAX_ERRORS=3 "$BIN/smtp-handler" 2>/dev/null | tr -d '\r' \
 		> "$BATS_TEST_TMPDIR/out"
 	[ "$(grep -c '^452 Too many recipients' "$BATS_TEST_TMPDIR/out")" = 20 ]
 	[ "$(grep -c '^550 No such user' "$BATS_TEST_TMPDIR/out")" = 2 ]
 	# 22 refusals, and the session still answers NOOP and RSET ...
 	[ "$(grep -c '^250 OK$' "$BATS_TEST_TMPDIR/out")" = 3 ]
-	# ... until three malformed commands end it.
-	[ "$(grep -c '^501 ' "$BATS_TEST_TMPDIR/out")" = 3 ]
+	# ... until three malformed or unknown commands end it, unanswered after.
+	[ "$(grep -c '^501 ' "$BATS_TEST_TMPDIR/out")" = 2 ]
+	[ "$(grep -c '^500 ' "$BATS_TEST_TMPDIR/out")" = 1 ]
 	[ "$(tail -n 1 "$BATS_TEST_TMPDIR/out")" = '421 test.example Too many errors, closing connection' ]
 }
 

@@ -19,6 +19,8 @@ vg=(valgrind -q --error-exitcode=99 --leak-check=full
 	--errors-for-leak-kinds=definite,indirect
 	--show-leak-kinds=definite,indirect --log-file="$tmp/vg.log")
 runs=0 failures=0
+# Reports go to fd 3: the commands' own stdout and stderr are redirected.
+exec 3>&1
 
 # memcheck NAME COMMAND...: run COMMAND under memcheck (stdin, stdout and
 # stderr as given by the caller), record a failure if memcheck complained.
@@ -29,36 +31,20 @@ memcheck() {
 	local status=$?
 	runs=$((runs + 1))
 	if [ "$status" -eq 99 ] || [ -s "$tmp/vg.log" ]; then
-		echo "FAIL $name: memcheck reported:"; cat "$tmp/vg.log"
+		{ echo "FAIL $name: memcheck reported:"; cat "$tmp/vg.log"; } >&3
 		failures=$((failures + 1))
 		return 1
 	fi
 }
 
-differs() {
-	echo "FAIL $1: reply differs from the golden one:"; cat "$tmp/diff"
-	failures=$((failures + 1))
-}
-
-for f in tests/golden/smtp-*.in; do
+# Each golden transcript through its handler under memcheck, by the same
+# runner as the bats suite (helpers.bash: golden).
+for f in tests/golden/*.in; do
 	name=$(basename "$f" .in)
-	make_mailroot
-	memcheck "$name" "$BIN/smtp-handler" < "$f" > "$tmp/raw" 2>"$tmp/log" ||
-		continue
-	mask < "$tmp/raw" > "$tmp/out"
-	diff -u "tests/golden/$name.out" "$tmp/out" > "$tmp/diff" || differs "$name"
-done
-
-for f in tests/golden/pop3-*.in; do
-	name=$(basename "$f" .in)
-	make_mailroot
-	cp USERS/alice/my_mailbox.txt "$(mailbox alice)"
-	cp tests/golden/pop3-mailbox.txt "$(mailbox bob)"
-	sed 's/$/\r/' "$f" > "$tmp/in"
-	MAIL_MAX_ERRORS=100 memcheck "$name" "$BIN/pop3-handler" \
-		< "$tmp/in" > "$tmp/raw" 2>"$tmp/log" || continue
-	sed 's/\r$//' "$tmp/raw" | mask > "$tmp/out"
-	diff -u "tests/golden/$name.out" "$tmp/out" > "$tmp/diff" || differs "$name"
+	golden "$name" memcheck "$name" > "$tmp/diff" 2>&1 || {
+		echo "FAIL $name: reply differs from the golden one:"; cat "$tmp/diff"
+		failures=$((failures + 1))
+	}
 done
 
 for h in smtp pop3 mailbox_index users; do

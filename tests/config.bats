@@ -1,11 +1,37 @@
 #!/usr/bin/env bats
-# Settings: the defaults the README and the man pages state are the ones
-# the programs use (their usage text quotes common/mail_limits.h), and a bad
-# setting is exit status 2 that never reaches a client on fd 2.
+# Settings of both handlers: the defaults the README and the man pages
+# state are the ones the programs use (their usage text quotes
+# common/mail_limits.h); a bad setting is exit status 2 that never reaches
+# a client on fd 2; flags override the environment; and -u / MAIL_USER
+# names an account in /etc/passwd (the handlers are linked statically,
+# where glibc's NSS lookup of an unknown name can crash: it loads the next
+# NSS module into a static binary).
 
 load helpers
 
 setup() { make_mailroot; }
+
+@test "flags override the environment" {
+	run bash -c "printf 'QUIT\r\n' | MAIL_DOMAIN=env.example '$BIN/smtp-handler' -d flag.example 2>/dev/null"
+	[ "${lines[0]}" = $'220 flag.example Service ready\r' ]
+}
+
+@test "an unknown -u user is a clean startup error before any greeting, not a crash" {
+	for prog in smtp-handler pop3-handler; do
+		run bash -c "printf 'QUIT\r\n' | '$BIN/$prog' -u no-such-user-here 2>&1"
+		[ "$status" -eq 1 ]
+		[[ "$output" == *"no such user to run as: no-such-user-here (not in /etc/passwd)"* ]]
+		[[ "$output" != *"220 "* && "$output" != *"+OK"* ]]
+	done
+}
+
+@test "-u switches to an account from /etc/passwd" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root"
+	grep -q '^nobody:' /etc/passwd || skip "no nobody account"
+	run bash -c "printf 'QUIT\r\n' | '$BIN/smtp-handler' -u nobody"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"221 "* ]]
+}
 
 # "VARIABLE NUMBER" for each numeric default in PROGRAM's usage text.
 usage_defaults() {
@@ -69,6 +95,9 @@ man_default() {
 		run "$BIN/$prog" -x 1
 		[ "$status" -eq 2 ]
 		[[ "$output" == *"unknown argument '-x'"* ]]
+		run "$BIN/$prog" -s 0
+		[ "$status" -eq 2 ]
+		[[ "$output" == *MAIL_MAX_SIZE* ]]
 	done
 }
 
