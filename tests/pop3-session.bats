@@ -7,8 +7,7 @@ load pop3-helpers
 
 setup() {
 	make_mailroot
-	cp "$REPO/tests/golden/pop3-mailbox.txt" "$(mailbox bob)"
-	cp "$(mailbox bob)" "$BATS_TEST_TMPDIR/original"
+	bob_gets_golden_mailbox
 	LOCK="$ROOT/USERS/bob/pop3.lock"
 }
 
