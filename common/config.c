@@ -13,7 +13,7 @@
 #include "privilege.h"
 
 /* How a value is stored in struct settings.  A number's default comes
- * from limits.h, except MAIL_TIMEOUT's, which is the program's own. */
+ * from mail_limits.h, except MAIL_TIMEOUT's, which is the program's own. */
 enum kind { TEXT, OFF, SIZE, INT, UNSIGNED, TIMEOUT };
 
 struct option_spec {

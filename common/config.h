@@ -1,7 +1,7 @@
 /* config: the handlers' settings, each an environment variable (the way
  * inetd-style programs are configured) with a command-line flag twin.
  * A flag wins over the variable; a malformed value of either is a startup
- * error, never a silent default.  The defaults are in limits.h. */
+ * error, never a silent default.  The defaults are in mail_limits.h. */
 #ifndef CONFIG_H
 #define CONFIG_H
 

@@ -1,13 +1,17 @@
 /* mail_limits: every limit a client or an administrator can meet, with the
  * reason for it, and every setting's default.  The usage text, README and
- * man pages quote these defaults; tests/settings.bats checks they agree. */
+ * man pages quote these defaults; tests/config.bats checks they agree. */
 #ifndef MAIL_LIMITS_H
 #define MAIL_LIMITS_H
 
 /* ---- Protocol limits ---- */
 
+/* A limit as a string literal, for the reply texts that name it. */
+#define LIMIT_TEXT(limit) LIMIT_DIGITS(limit)
+#define LIMIT_DIGITS(limit) #limit
+
 /* RFC 5321 4.5.3.1.4: a command line is at most 512 octets with its CRLF. */
-#define SMTP_LINE_MAX 510
+#define SMTP_LINE_MAX 512
 /* RFC 5321 4.5.3.1.3: a reverse-path or forward-path is at most 256 octets. */
 #define SMTP_PATH_MAX 256
 /* RFC 5321 4.5.3.1.6: a DATA text line is read in pieces of at most this,

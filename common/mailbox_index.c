@@ -181,6 +181,8 @@ static bool read_exact(int fd, char *buf, size_t len, off_t at)
 		ssize_t got = pread(fd, buf, len, at);
 		if (got < 0 && errno == EINTR)
 			continue;
+		if (got == 0)
+			errno = ENODATA;        /* shorter than the index says */
 		if (got <= 0)
 			return false;
 		buf += got;

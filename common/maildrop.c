@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,10 +35,15 @@ static bool open_and_index(struct maildrop *m)
 			strerror(errno));
 		return false;
 	}
-	if (lock_take(write_lock, m->locking.wait_ms,
-		      m->locking.stale_seconds) != LOCK_TAKEN) {
+	switch (lock_take(write_lock, m->locking.wait_ms,
+			  m->locking.stale_seconds)) {
+	case LOCK_TAKEN:
+		break;
+	case LOCK_BUSY:
 		log_msg(LOG_ERR, "mailbox of %s stayed locked", m->user);
 		return false;
+	case LOCK_ERROR:
+		return false;                   /* lock.c said why */
 	}
 	bool ok = false;
 	if (fstat(m->fd, &st) < 0)
@@ -192,7 +198,7 @@ void maildrop_undelete_all(struct maildrop *m)
 
 /* The new file being written, for maildrop_update_abandon(). */
 static char new_path[LOCK_PATH_MAX];
-static volatile int writing_new;
+static volatile sig_atomic_t writing_new;
 
 void maildrop_update_abandon(void)
 {
@@ -292,11 +298,15 @@ bool maildrop_update(struct maildrop *m)
 	char lock[LOCK_PATH_MAX];
 	if (m->fd < 0 || !store_path(lock, m->user, STORE_WRITE_LOCK))
 		return false;
-	if (lock_take(lock, m->locking.wait_ms, m->locking.stale_seconds) !=
-	    LOCK_TAKEN) {
+	switch (lock_take(lock, m->locking.wait_ms, m->locking.stale_seconds)) {
+	case LOCK_TAKEN:
+		break;
+	case LOCK_BUSY:
 		log_msg(LOG_ERR, "mailbox of %s stayed locked; not updating",
 			m->user);
 		return false;
+	case LOCK_ERROR:
+		return false;                   /* lock.c said why */
 	}
 	bool ok = rewrite_locked(m);
 	lock_release(lock);

@@ -53,8 +53,7 @@ enum maildrop_result { MAILDROP_OK, MAILDROP_IN_USE, MAILDROP_FAILED };
  * maildrop is left closed (and the reason logged). */
 enum maildrop_result maildrop_open(struct maildrop *m, const char *user,
 				   const struct store_locking *locking);
-/* Release the lock and the memory; safe on a maildrop never opened
- * (all zero) or closed already. */
+/* Release the lock, the file and the memory of an open maildrop. */
 void maildrop_close(struct maildrop *m);
 
 /* Messages and octets not marked deleted. */

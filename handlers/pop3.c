@@ -28,23 +28,23 @@ static int pop3_end(struct pop3_session *s, enum status how)
 		break;
 	case STATUS_FAILURE:
 		why = "maildrop read error";
-		status = 1;
+		status = EXIT_UNAVAILABLE;
 		break;
 	default:
 		break;
 	}
-	if (s->session.state == STATE_TRANSACTION)
+	if (s->session.state == STATE_TRANSACTION) {
 		log_msg(LOG_INFO, "%s: session end (%s): RETR %zu (%llu octets), "
 			"TOP %zu, marked deleted %zu", s->user, why, s->retrieved,
 			s->retrieved_size, s->tops, s->maildrop.deleted_count);
-	maildrop_close(&s->maildrop);
+		maildrop_close(&s->maildrop);
+	}
 	writer_flush(&s->session.out);
 	return status;
 }
 
 int pop3_handler(struct pop3_session *s, int argc, char **argv)
 {
-	s->maildrop.fd = -1;
 	int status = session_start(&s->session, &pop3_protocol, argc, argv,
 				   "pop3-handler", DEFAULT_POP3_TIMEOUT_SECONDS);
 	if (status == 0) {

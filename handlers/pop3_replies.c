@@ -23,7 +23,7 @@ static const char *const replies[REPLY_COUNT] = {
 	[ERR_MAILDROP] = "-ERR [SYS/TEMP] cannot open the maildrop, try again later",
 	[ERR_UPDATE_FAILED] = "-ERR [SYS/TEMP] cannot update the maildrop, "
 			      "no message was removed",
-	[ERR_LINE_TOO_LONG] = "-ERR line too long (255 octets at most)",
+	[ERR_LINE_TOO_LONG] = "-ERR line too long (" LIMIT_TEXT(POP3_LINE_MAX) " octets at most)",
 	[ERR_NUL] = "-ERR NUL byte in command",
 	[ERR_TOO_MANY_ERRORS] = "-ERR too many errors, closing",
 	[ERR_TIMEOUT] = "-ERR autologout: idle for too long",

@@ -5,9 +5,9 @@
 #include "log.h"
 #include "smtp.h"
 
-/* The one place a session ends: log how, and say goodbye where the
- * protocol has words for it (QUIT, the timeout and the error budget have
- * been answered already). */
+/* The one place a session ends: log how, flush what is still buffered
+ * (QUIT, the timeout and the error budget were answered where they were
+ * seen) and free the transaction. */
 static void smtp_end(struct smtp_session *s, enum status how)
 {
 	const char *peer = s->session.peer;

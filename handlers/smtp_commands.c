@@ -278,7 +278,7 @@ static const struct command commands[] = {
 };
 
 const struct protocol smtp_protocol = {
-	.line_max = SMTP_LINE_MAX + 2,
+	.line_max = SMTP_LINE_MAX,
 	.commands = commands,
 	.loop_reply = smtp_loop_reply,
 	.after_command = NULL,

@@ -90,8 +90,8 @@ static void spool_put(struct receipt *m, off_t max_size, const char *text,
 /* Read the message up to <CRLF>.<CRLF> into the spool.  A bare LF ends a
  * line too, but only a "." line ended by CRLF after a line ended by CRLF
  * ends the data, so no input can be split into two messages.  Returns
- * false if the session ended (EOF, timeout) first. */
-static bool receive(struct smtp_session *s, struct receipt *m)
+ * STATUS_OK, or how the session ended first (a timeout answered). */
+static enum status receive(struct smtp_session *s, struct receipt *m)
 {
 	bool line_start = true, previous_crlf = true;
 	struct line l;

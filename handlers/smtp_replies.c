@@ -22,7 +22,7 @@ static const struct reply_text replies[REPLY_COUNT] = {
 	[REPLY_VRFY]            = { 252, "2.5.2", "Cannot verify users here; send the message and delivery will be attempted" },
 	[REPLY_HELP]            = { 214, "2.0.0", "Commands: %s" },
 	[REPLY_UNRECOGNIZED]    = { 500, "5.5.2", "Syntax error, command unrecognized" },
-	[REPLY_LINE_TOO_LONG]   = { 500, "5.5.6", "Line too long (512 octets at most)" },
+	[REPLY_LINE_TOO_LONG]   = { 500, "5.5.6", "Line too long (" LIMIT_TEXT(SMTP_LINE_MAX) " octets at most)" },
 	[REPLY_NUL_BYTE]        = { 500, "5.5.2", "NUL byte in command refused" },
 	[REPLY_SYNTAX]          = { 501, "5.5.4", "Syntax: %s" },
 	[REPLY_BAD_SENDER]      = { 501, "5.1.7", "Bad sender address syntax" },
@@ -62,17 +62,19 @@ enum status reply(struct smtp_session *s, enum reply r, ...)
 	       STATUS_REPLIED;
 }
 
-/* A command out of its place is told what it lacks. */
+/* A command out of its place is told what it lacks.  The states follow
+ * each other START, READY, MAIL, RCPT: a command whose first allowed state
+ * is behind the session's came too late, inside a transaction; one whose
+ * first state is ahead lacks the step into it. */
 static enum reply wrong_state(const struct smtp_session *s,
 			      const struct command *c)
 {
+	unsigned first = c->states & -c->states;
 	if (s->session.state == STATE_START)
 		return REPLY_NEED_HELO;
-	if (c->states & STATE_READY)
-		return REPLY_NESTED_MAIL;       /* MAIL inside a transaction */
-	if (c->states & STATE_MAIL)
-		return REPLY_NEED_MAIL;         /* RCPT before MAIL */
-	return REPLY_NEED_RCPT;                 /* DATA before RCPT */
+	if (first < s->session.state)
+		return REPLY_NESTED_MAIL;
+	return first == STATE_MAIL ? REPLY_NEED_MAIL : REPLY_NEED_RCPT;
 }
 
 void smtp_loop_reply(struct session *base, enum loop_reply r,

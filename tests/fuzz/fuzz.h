@@ -32,9 +32,9 @@ const char *fuzz_user_file(const char *user, const char *file);
 
 /* Around one in-process session: begin puts the input on fd 0 and an
  * empty memory file on fd 1; end restores the harness's working directory
- * (the handler chdirs to the mail root), releases any lock left behind,
- * checks that no file descriptor leaked, and returns what the handler
- * wrote (free it). */
+ * (the handler chdirs to the mail root), fails if a lock file or a file
+ * descriptor was left behind, and returns what the handler wrote (free
+ * it). */
 void fuzz_session_begin(const uint8_t *input, size_t size);
 char *fuzz_session_end(size_t *output_size);
 

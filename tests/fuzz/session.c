@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "lineio.h"
-#include "lock.h"
+#include "store.h"
 
 const char *const fuzz_users[] = { "alice", "bob", "carol", NULL };
 
@@ -171,8 +171,12 @@ void fuzz_session_begin(const uint8_t *input, size_t size)
 
 char *fuzz_session_end(size_t *output_size)
 {
-	/* Locks are relative to the mail root: release them while in it. */
-	lock_release_all();
+	/* A session releases every lock it took, on every way it ends. */
+	static const char *const locks[] = { STORE_MAILDROP_LOCK, STORE_WRITE_LOCK };
+	for (const char *const *u = fuzz_users; *u; u++)
+		for (size_t i = 0; i < sizeof locks / sizeof locks[0]; i++)
+			if (access(fuzz_user_file(*u, locks[i]), F_OK) == 0)
+				fuzz_fail("%s left behind for %s", locks[i], *u);
 	if (fchdir(home_fd) < 0)
 		fuzz_fail("cannot return to the working directory");
 	int probe = lowest_free_fd();
