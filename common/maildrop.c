@@ -61,23 +61,25 @@ static bool open_and_index(struct maildrop *m)
 enum maildrop_result maildrop_open(struct maildrop *m, const char *user,
 				   const struct store_locking *locking)
 {
-	memset(m, 0, sizeof *m);
+	/* Field by field: the read window stays untouched, and so not
+	 * resident, until a RETR needs it. */
+	memset(&m->index, 0, sizeof m->index);
+	m->deleted = NULL;
+	m->deleted_count = 0;
+	m->deleted_size = 0;
+	m->window_len = 0;
 	m->fd = -1;
 	m->locking = *locking;
 	snprintf(m->user, sizeof m->user, "%s", user);
-	char lock[LOCK_PATH_MAX];
-	if (!store_path(lock, user, STORE_MAILDROP_LOCK))
-		return MAILDROP_FAILED;
-	switch (lock_take(lock, 0, locking->stale_seconds)) {
-	case LOCK_TAKEN:
-		break;
-	case LOCK_BUSY:
-		log_msg(LOG_NOTICE, "%s: maildrop already locked", user);
-		return MAILDROP_IN_USE;
-	case LOCK_ERROR:
-		return MAILDROP_FAILED;
+	enum lock_result locked = LOCK_ERROR;
+	if (store_path(m->lock_path, user, STORE_MAILDROP_LOCK))
+		locked = lock_take(m->lock_path, 0, locking->stale_seconds);
+	if (locked != LOCK_TAKEN) {
+		m->lock_path[0] = '\0';
+		if (locked == LOCK_BUSY)
+			log_msg(LOG_NOTICE, "%s: maildrop already locked", user);
+		return locked == LOCK_BUSY ? MAILDROP_IN_USE : MAILDROP_FAILED;
 	}
-	memcpy(m->lock_path, lock, sizeof lock);
 	m->lock_touched = time(NULL);
 	if (open_and_index(m)) {
 		m->deleted = calloc(m->index.count / 8 + 1, 1);
