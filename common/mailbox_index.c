@@ -6,46 +6,34 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "array.h"
+
 #define SCAN_CHUNK 65536
 #define CHECKPOINT_EVERY 64
 #define INDEX_LARGE 0xFFFF
 #define UIDL_SPAN 1024
-
-/* Grow *array (of *cap elements of size each) to hold at least need. */
-static bool grow(void *array, size_t *cap, size_t need, size_t size)
-{
-	if (need <= *cap)
-		return true;
-	size_t cap2 = *cap ? *cap * 2 : 1024;
-	while (cap2 < need)
-		cap2 *= 2;
-	void *p = realloc(*(void **)array, cap2 * size);
-	if (!p)
-		return false;
-	*(void **)array = p;
-	*cap = cap2;
-	return true;
-}
 
 static bool add_message(struct mailbox_index *idx, off_t start,
 			uint64_t stored_len, uint64_t excess)
 {
 	size_t n = idx->count;
 	if (n % CHECKPOINT_EVERY == 0) {
-		if (!grow(&idx->checkpoints, &idx->checkpoints_cap,
-			  n / CHECKPOINT_EVERY + 1, sizeof *idx->checkpoints))
+		if (!array_grow(&idx->checkpoints, &idx->checkpoints_cap,
+				n / CHECKPOINT_EVERY + 1,
+				sizeof *idx->checkpoints, 1024))
 			return false;
 		idx->checkpoints[n / CHECKPOINT_EVERY] = start;
 	}
-	if (!grow(&idx->entries, &idx->entries_cap, n + 1, sizeof *idx->entries))
+	if (!array_grow(&idx->entries, &idx->entries_cap, n + 1,
+			sizeof *idx->entries, 1024))
 		return false;
 	/* excess <= stored_len (one per line at most), so one test will do. */
 	if (stored_len < INDEX_LARGE) {
 		idx->entries[n] = (struct index_entry){ (uint16_t)stored_len,
 							(uint16_t)excess };
 	} else {
-		if (!grow(&idx->large, &idx->large_cap, idx->large_count + 1,
-			  sizeof *idx->large))
+		if (!array_grow(&idx->large, &idx->large_cap,
+				idx->large_count + 1, sizeof *idx->large, 1024))
 			return false;
 		idx->large[idx->large_count++] =
 			(struct index_large){ n, stored_len, excess };
