@@ -60,8 +60,12 @@ static bool blank_or_comment(const char *text, size_t len)
 	return i == len || text[i] == '#';
 }
 
-enum users_result users_lookup(const char *path, const char *name,
-			       char password[USER_PASSWORD_MAX + 1])
+/* Scan the users file for name, or for the first user when name is NULL;
+ * on a match copy its name (found, if not NULL) and its password field
+ * (password, if not NULL) out. */
+static enum users_result scan(const char *path, const char *name,
+			      char found[USER_NAME_MAX + 1],
+			      char password[USER_PASSWORD_MAX + 1])
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
@@ -72,7 +76,7 @@ enum users_result users_lookup(const char *path, const char *name,
 	static struct line_reader reader;
 	reader_init(&reader, fd, -1, NULL);
 	enum users_result result = USERS_NOT_FOUND;
-	size_t want = strlen(name);
+	size_t want = name ? strlen(name) : 0;
 	unsigned long lineno = 0;
 	struct line line;
 	enum line_status st;
@@ -95,7 +99,11 @@ enum users_result users_lookup(const char *path, const char *name,
 				"(expected: name password)", path, lineno);
 			continue;
 		}
-		if (user_len == want && memcmp(user, name, want) == 0) {
+		if (!name || (user_len == want && memcmp(user, name, want) == 0)) {
+			if (found) {
+				memcpy(found, user, user_len);
+				found[user_len] = '\0';
+			}
 			if (password) {
 				memcpy(password, pass, pass_len);
 				password[pass_len] = '\0';
@@ -108,4 +116,15 @@ enum users_result users_lookup(const char *path, const char *name,
 		result = USERS_FILE_ERROR;
 	close(fd);
 	return result;
+}
+
+enum users_result users_lookup(const char *path, const char *name,
+			       char password[USER_PASSWORD_MAX + 1])
+{
+	return scan(path, name, NULL, password);
+}
+
+enum users_result users_first(const char *path, char name[USER_NAME_MAX + 1])
+{
+	return scan(path, NULL, name, NULL);
 }

@@ -20,6 +20,10 @@ enum users_result { USERS_FOUND, USERS_NOT_FOUND, USERS_FILE_ERROR };
 enum users_result users_lookup(const char *path, const char *name,
 			       char password[USER_PASSWORD_MAX + 1]);
 
+/* The first user of the users file: who receives postmaster's mail when
+ * no alias names anyone (USERS_NOT_FOUND in an empty file). */
+enum users_result users_first(const char *path, char name[USER_NAME_MAX + 1]);
+
 /* Does the password typed match the stored field?  A field starting with
  * '$' is a crypt(3) hash; any other is plaintext, compared in constant time. */
 bool password_matches(const char *stored, const char *typed);
