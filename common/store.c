@@ -120,8 +120,7 @@ bool store_fsync_directory(const char *user)
 }
 
 static enum store_result append_locked(const char *user, const char *path,
-				       const char *prefix, size_t prefix_len,
-				       int spool_fd, off_t spool_len)
+				       const struct store_message *msg)
 {
 	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
@@ -155,8 +154,9 @@ static enum store_result append_locked(const char *user, const char *path,
 			"mailbox of %s", (long long)(st.st_size - start), user);
 	bool ok = (start == st.st_size || ftruncate(fd, start) == 0) &&
 		  lseek(fd, start, SEEK_SET) == start &&
-		  write_all(fd, prefix, prefix_len) &&
-		  store_copy_range(spool_fd, 0, spool_len, fd) &&
+		  write_all(fd, msg->head, msg->head_len) &&
+		  write_all(fd, msg->prefix, msg->prefix_len) &&
+		  store_copy_range(msg->spool_fd, 0, msg->spool_len, fd) &&
 		  write_all(fd, ".\n", 2) && fsync(fd) == 0 &&
 		  (st.st_size > 0 || store_fsync_directory(user));
 	if (!ok) {
@@ -182,8 +182,8 @@ bool store_has_directory(const char *user)
 	return false;
 }
 
-enum store_result store_append(const char *user, const char *prefix,
-			       size_t prefix_len, int spool_fd, off_t spool_len,
+enum store_result store_append(const char *user,
+			       const struct store_message *msg,
 			       const struct store_locking *locking)
 {
 	char path[LOCK_PATH_MAX], lock[LOCK_PATH_MAX];
@@ -201,8 +201,7 @@ enum store_result store_append(const char *user, const char *prefix,
 	case LOCK_ERROR:
 		return STORE_FAILED;
 	}
-	enum store_result r = append_locked(user, path, prefix, prefix_len,
-					    spool_fd, spool_len);
+	enum store_result r = append_locked(user, path, msg);
 	lock_release(lock);
 	return r;
 }

@@ -41,12 +41,23 @@ enum store_result {
 	STORE_FAILED,           /* I/O error, disk full: nothing was changed */
 };
 
-/* Append one message: prefix (already in stored form), then spool_len
- * bytes of spool_fd from offset 0 (stored form, each line LF-terminated),
- * then the "." line; fsync before returning STORE_OK.  On failure the
- * mailbox is cut back to what it was. */
-enum store_result store_append(const char *user, const char *prefix,
-			       size_t prefix_len, int spool_fd, off_t spool_len,
+/* One message in stored form (each line LF-terminated, dot-stuffed):
+ * head (this mailbox's own lines, starting with Return-Path:), then
+ * prefix, then spool_len bytes of spool_fd from offset 0. */
+struct store_message {
+	const char *head;
+	size_t head_len;
+	const char *prefix;
+	size_t prefix_len;
+	int spool_fd;
+	off_t spool_len;
+};
+
+/* Append msg and the "." line after it to the mailbox of user; fsync
+ * before returning STORE_OK.  On failure the mailbox is cut back to what
+ * it was. */
+enum store_result store_append(const char *user,
+			       const struct store_message *msg,
 			       const struct store_locking *locking);
 
 /* Copy [from, to) of in to out at out's file offset: in the kernel where

@@ -280,6 +280,15 @@ static enum status cmd_rset(struct session *base, char *args)
 
 static enum status cmd_capa(struct session *base, char *args);
 
+/* RFC 6856: the client may take UTF-8.  Messages are served as stored
+ * (RFC 6532 headers included) whether it says so or not, so the command
+ * only acknowledges. */
+static enum status cmd_utf8(struct session *base, char *args)
+{
+	(void)base;
+	return no_more_args(args) ? STATUS_OK : STATUS_SYNTAX;
+}
+
 static enum status cmd_unknown(struct session *base, char *args)
 {
 	(void)args;
@@ -299,6 +308,7 @@ static const struct command commands[] = {
 	{ "RSET", STATE_TRANSACTION, cmd_rset, 0 },
 	{ "TOP", STATE_TRANSACTION, cmd_top, COMMAND_ANNOUNCED },
 	{ "UIDL", STATE_TRANSACTION, cmd_uidl, COMMAND_ANNOUNCED },
+	{ "UTF8", STATE_AUTHORIZATION, cmd_utf8, COMMAND_ANNOUNCED },
 	{ NULL, STATE_ANY, cmd_unknown, 0 },
 };
 

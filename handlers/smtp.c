@@ -7,7 +7,7 @@
 
 /* The one place a session ends: log how, flush what is still buffered
  * (QUIT, the timeout and the error budget were answered where they were
- * seen) and free the transaction. */
+ * seen) and free the transaction and the aliases. */
 static void smtp_end(struct smtp_session *s, enum status how)
 {
 	const char *peer = s->session.peer;
@@ -24,6 +24,7 @@ static void smtp_end(struct smtp_session *s, enum status how)
 	writer_flush(&s->session.out);
 	free(s->rcpt);
 	s->rcpt = NULL;
+	aliases_free(&s->aliases);
 }
 
 int smtp_handler(struct smtp_session *s, int argc, char **argv)

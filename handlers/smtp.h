@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "aliases.h"
 #include "mail_limits.h"
 #include "session.h"
 
@@ -24,9 +25,10 @@ enum smtp_state {
 };
 #define STATE_ANY (STATE_START | STATE_READY | STATE_MAIL | STATE_RCPT)
 
+/* A mailbox the message goes to; each is in the list once, however many
+ * recipient addresses and aliases lead to it. */
 struct recipient {
 	char user[USER_NAME_MAX + 1];
-	char address[SMTP_PATH_MAX + 1];
 };
 
 struct smtp_session {
@@ -34,8 +36,11 @@ struct smtp_session {
 	bool esmtp;                     /* greeted with EHLO: enhanced codes */
 	char helo[SMTP_PATH_MAX + 1];
 	char sender[SMTP_PATH_MAX + 1];
+	bool smtputf8;                  /* MAIL asked for SMTPUTF8 (RFC 6531) */
+	size_t n_addresses;             /* recipient addresses accepted */
 	struct recipient *rcpt;
 	size_t n_rcpt, rcpt_capacity;
+	struct aliases aliases;         /* loaded at the first RCPT */
 };
 
 static inline struct smtp_session *smtp_session_of(struct session *s)
@@ -51,6 +56,7 @@ enum reply {
 	REPLY_BAD_SENDER, REPLY_BAD_RECIPIENT, REPLY_NOT_IMPLEMENTED, REPLY_PARAM_UNKNOWN,
 	REPLY_NEED_HELO, REPLY_NESTED_MAIL, REPLY_NEED_MAIL, REPLY_NEED_RCPT,
 	REPLY_NO_SUCH_USER, REPLY_MAILBOX_UNAVAILABLE, REPLY_TOO_MANY_RCPT, REPLY_TOO_BIG, REPLY_MAILBOX_BUSY,
+	REPLY_NEED_SMTPUTF8, REPLY_LOOP,
 	REPLY_LOCAL_ERROR, REPLY_NO_SPACE, REPLY_TIMEOUT, REPLY_TOO_MANY_ERRORS, REPLY_UNAVAILABLE,
 	REPLY_COUNT
 };

@@ -5,6 +5,7 @@
 #include <strings.h>
 #include <stdlib.h>
 
+#include "array.h"
 #include "log.h"
 #include "number.h"
 #include "smtp.h"
@@ -87,7 +88,44 @@ static bool parse_path(char *text, char addr[SMTP_PATH_MAX + 1], char **rest)
 	return true;
 }
 
-/* MAIL parameters (RFC 1870 SIZE, RFC 6152 BODY): the refusal's status,
+/* Is text valid UTF-8 (RFC 3629: shortest forms, no surrogates, at most
+ * U+10FFFF)? */
+static bool utf8_valid(const unsigned char *p)
+{
+	while (*p) {
+		unsigned c = *p++, n, min;
+		if (c < 0x80)
+			continue;
+		if (c >= 0xC2 && c <= 0xDF)
+			n = 1, min = 0x80, c &= 0x1F;
+		else if (c >= 0xE0 && c <= 0xEF)
+			n = 2, min = 0x800, c &= 0x0F;
+		else if (c >= 0xF0 && c <= 0xF4)
+			n = 3, min = 0x10000, c &= 0x07;
+		else
+			return false;
+		for (; n > 0; n--, p++) {
+			if ((*p & 0xC0) != 0x80)
+				return false;
+			c = c << 6 | (*p & 0x3F);
+		}
+		if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+			return false;
+	}
+	return true;
+}
+
+/* RFC 6531 3.5: an address with 8-bit octets only in a transaction that
+ * asked for SMTPUTF8, and then valid UTF-8. */
+static bool address_allowed(const struct smtp_session *s, const char *address)
+{
+	bool ascii = true;
+	for (const char *p = address; *p; p++)
+		ascii = ascii && (unsigned char)*p < 0x80;
+	return ascii || (s->smtputf8 && utf8_valid((const unsigned char *)address));
+}
+
+/* MAIL parameters (RFC 1870 SIZE, RFC 6152 BODY, RFC 6531 SMTPUTF8): the refusal's status,
  * or STATUS_OK when all are accepted. */
 static enum status check_mail_params(struct smtp_session *s, char *params)
 {
@@ -98,6 +136,8 @@ static enum status check_mail_params(struct smtp_session *s, char *params)
 				return reply(s, REPLY_SYNTAX, "SIZE=number");
 			if (size > (unsigned long long)s->session.settings.max_message_size)
 				return reply(s, REPLY_TOO_BIG);
+		} else if (strcasecmp(p, "SMTPUTF8") == 0) {
+			s->smtputf8 = true;
 		} else if (strcasecmp(p, "BODY=8BITMIME") && strcasecmp(p, "BODY=7BIT")) {
 			return reply(s, REPLY_PARAM_UNKNOWN, p);
 		}
@@ -114,8 +154,11 @@ static enum status cmd_mail_from(struct session *base, char *path_text)
 	if (!parse_path(path_text, s->sender, &params))
 		return reply(s, REPLY_BAD_SENDER);
 	enum status refused = check_mail_params(s, params);
+	if (refused == STATUS_OK && !address_allowed(s, s->sender))
+		refused = reply(s, REPLY_NEED_SMTPUTF8);
 	if (refused != STATUS_OK) {
 		s->sender[0] = '\0';
+		s->smtputf8 = false;
 		return refused;
 	}
 	base->state = STATE_MAIL;
@@ -143,46 +186,84 @@ static enum status cmd_mail(struct session *base, char *args)
 			    cmd_mail_from);
 }
 
-/* The user a recipient address names: its local part must be a user of
- * the users file, whatever the domain (this server never relays). */
+/* Add the mailbox of user, unless the message goes there already. */
+static bool add_mailbox(void *session, const char *user)
+{
+	struct smtp_session *s = session;
+	for (size_t i = 0; i < s->n_rcpt; i++)
+		if (strcmp(s->rcpt[i].user, user) == 0)
+			return true;
+	if (!array_grow(&s->rcpt, &s->rcpt_capacity, s->n_rcpt + 1,
+			sizeof *s->rcpt, 8))
+		return false;
+	snprintf(s->rcpt[s->n_rcpt++].user, sizeof s->rcpt->user, "%s", user);
+	return true;
+}
+
+/* The mailboxes a local part names, added to the message's: the user of
+ * that name, else the alias, else postmaster's mailbox (RFC 5321 4.5.1:
+ * always accepted; without an alias, the first user of the users file),
+ * else the catch-all.  Whatever the domain: this server never relays. */
+static enum reply resolve_local_part(struct smtp_session *s, const char *local)
+{
+	if (username_valid(local, strlen(local))) {
+		switch (users_lookup("userinfo.txt", local, NULL)) {
+		case USERS_FOUND:
+			return add_mailbox(s, local) ? REPLY_RECIPIENT_OK :
+			       REPLY_LOCAL_ERROR;
+		case USERS_NOT_FOUND:
+			break;
+		case USERS_FILE_ERROR:
+			return REPLY_LOCAL_ERROR;
+		}
+	}
+	bool postmaster = strcasecmp(local, "postmaster") == 0;
+	struct aliases *a = &s->aliases;
+	switch (aliases_resolve(a, "userinfo.txt", postmaster ? "postmaster" :
+				local, add_mailbox, s)) {
+	case ALIASES_FOUND:
+		return REPLY_RECIPIENT_OK;
+	case ALIASES_FILE_ERROR:
+		return REPLY_LOCAL_ERROR;
+	case ALIASES_NOT_FOUND:
+		break;
+	}
+	char first[USER_NAME_MAX + 1];
+	if (postmaster && users_first("userinfo.txt", first) == USERS_FOUND)
+		return add_mailbox(s, first) ? REPLY_RECIPIENT_OK :
+		       REPLY_LOCAL_ERROR;
+	return REPLY_NO_SUCH_USER;
+}
+
 static enum status add_recipient(struct smtp_session *s, const char *address)
 {
-	char user[USER_NAME_MAX + 1];
+	if (s->n_addresses >= s->session.settings.max_recipients)
+		return reply(s, REPLY_TOO_MANY_RCPT);
+	if (!address_allowed(s, address))
+		return reply(s, REPLY_NEED_SMTPUTF8);
+	char local[USER_NAME_MAX + 1];
 	const char *at = strrchr(address, '@');
 	size_t len = at ? (size_t)(at - address) : strlen(address);
-	if (s->n_rcpt >= s->session.settings.max_recipients)
-		return reply(s, REPLY_TOO_MANY_RCPT);
-	if (!username_valid(address, len)) {
-		log_msg(LOG_INFO, "refused recipient %s: not a valid user name",
-			address);
-		return reply(s, REPLY_NO_SUCH_USER);
+	size_t before = s->n_rcpt;
+	enum reply r = REPLY_NO_SUCH_USER;
+	if (len > 0 && len <= USER_NAME_MAX) {
+		memcpy(local, address, len);
+		local[len] = '\0';
+		r = resolve_local_part(s, local);
 	}
-	memcpy(user, address, len);
-	user[len] = '\0';
-	switch (users_lookup("userinfo.txt", user, NULL)) {
-	case USERS_FOUND:
-		break;
-	case USERS_NOT_FOUND:
-		log_msg(LOG_INFO, "refused recipient %s: no such user", address);
-		return reply(s, REPLY_NO_SUCH_USER);
-	case USERS_FILE_ERROR:
-		return reply(s, REPLY_LOCAL_ERROR);
-	}
-	/* A user without a mailbox directory: temporary, for this recipient
+	/* A mailbox without its directory: temporary, for this recipient
 	 * alone, rather than a 451 for the whole message at DATA. */
-	if (!store_has_directory(user))
-		return reply(s, REPLY_MAILBOX_UNAVAILABLE);
-	if (s->n_rcpt == s->rcpt_capacity) {
-		size_t cap = s->rcpt_capacity ? s->rcpt_capacity * 2 : 8;
-		struct recipient *grown = realloc(s->rcpt, cap * sizeof *grown);
-		if (!grown)
-			return reply(s, REPLY_LOCAL_ERROR);
-		s->rcpt = grown;
-		s->rcpt_capacity = cap;
+	for (size_t i = before; i < s->n_rcpt && r == REPLY_RECIPIENT_OK; i++)
+		if (!store_has_directory(s->rcpt[i].user))
+			r = REPLY_MAILBOX_UNAVAILABLE;
+	if (r != REPLY_RECIPIENT_OK) {
+		s->n_rcpt = before;
+		if (r == REPLY_NO_SUCH_USER)
+			log_msg(LOG_INFO, "refused recipient %s: no such user "
+				"or alias", address);
+		return reply(s, r);
 	}
-	struct recipient *r = &s->rcpt[s->n_rcpt++];
-	snprintf(r->user, sizeof r->user, "%s", user);
-	snprintf(r->address, sizeof r->address, "%s", address);
+	s->n_addresses++;
 	s->session.state = STATE_RCPT;
 	return reply(s, REPLY_RECIPIENT_OK, address);
 }
@@ -287,7 +368,7 @@ const struct protocol smtp_protocol = {
 /* Service extensions of the protocol rather than of one command; SIZE
  * carries the limit, so it is printed apart. */
 static const char *const ehlo_extensions[] = {
-	"PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES",
+	"PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES", "SMTPUTF8",
 };
 
 static enum status send_ehlo(struct smtp_session *s)

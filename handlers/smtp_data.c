@@ -29,24 +29,53 @@ struct receipt {
 	bool first_line;
 	bool needs_separator;   /* message starts without a header section */
 	bool has_from, has_to, has_subject;
+	const char *loops_to;   /* a mailbox its Delivered-To: names, or NULL */
 };
 
-static bool header_named(const char *text, size_t len, const char *name)
-{
-	size_t n = strlen(name);
-	return len > n && strncasecmp(text, name, n) == 0 && text[n] == ':';
-}
-
-static bool looks_like_header(const char *text, size_t len)
+/* Where a header field's name ends: RFC 5322 allows white space before
+ * the colon (obsolete syntax, which receivers accept).  Returns the
+ * offset of the colon, or 0 when text is no header field. */
+static size_t header_colon(const char *text, size_t len)
 {
 	size_t i = 0;
 	while (i < len && text[i] > ' ' && text[i] < 0x7f && text[i] != ':')
 		i++;
-	return i > 0 && i < len && text[i] == ':';
+	size_t name_end = i;
+	while (i < len && (text[i] == ' ' || text[i] == '\t'))
+		i++;
+	return name_end > 0 && i < len && text[i] == ':' ? i : 0;
 }
 
-/* Note which of From:, To:, Subject: the message brings itself. */
-static void scan_header_line(struct receipt *m, const char *text, size_t len)
+/* Is text a header field called name (any case)? */
+static bool header_named(const char *text, size_t len, const char *name)
+{
+	size_t n = strlen(name);
+	return len > n && strncasecmp(text, name, n) == 0 &&
+	       header_colon(text, len) >= n &&
+	       (text[n] == ':' || text[n] == ' ' || text[n] == '\t');
+}
+
+/* Does the Delivered-To: field's value name the mailbox of user?  The
+ * message was delivered there before: delivering it again would loop. */
+static bool delivered_to(const struct smtp_session *s, const char *text,
+			 size_t len, const char *user)
+{
+	size_t i = header_colon(text, len) + 1;
+	while (i < len && (text[i] == ' ' || text[i] == '\t'))
+		i++;
+	while (len > i && (text[len - 1] == ' ' || text[len - 1] == '\t'))
+		len--;
+	const char *domain = s->session.settings.domain;
+	size_t ulen = strlen(user), dlen = strlen(domain);
+	return len - i == ulen + 1 + dlen &&
+	       strncasecmp(text + i, user, ulen) == 0 && text[i + ulen] == '@' &&
+	       strncasecmp(text + i + ulen + 1, domain, dlen) == 0;
+}
+
+/* Note which of From:, To:, Subject: the message brings itself, and any
+ * Delivered-To: naming one of its mailboxes. */
+static void scan_header_line(const struct smtp_session *s, struct receipt *m,
+			     const char *text, size_t len)
 {
 	bool first = m->first_line;
 	m->first_line = false;
@@ -55,7 +84,7 @@ static void scan_header_line(struct receipt *m, const char *text, size_t len)
 	/* A folded continuation line must follow a header; on the first line
 	 * it would fold into the headers we prepend. */
 	bool continuation = !first && (text[0] == ' ' || text[0] == '\t');
-	if (len == 0 || (!looks_like_header(text, len) && !continuation)) {
+	if (len == 0 || (!header_colon(text, len) && !continuation)) {
 		m->in_header = false;
 		m->needs_separator = first && len > 0;
 		return;
@@ -63,6 +92,10 @@ static void scan_header_line(struct receipt *m, const char *text, size_t len)
 	m->has_from |= header_named(text, len, "From");
 	m->has_to |= header_named(text, len, "To");
 	m->has_subject |= header_named(text, len, "Subject");
+	if (header_named(text, len, "Delivered-To"))
+		for (size_t i = 0; i < s->n_rcpt && !m->loops_to; i++)
+			if (delivered_to(s, text, len, s->rcpt[i].user))
+				m->loops_to = s->rcpt[i].user;
 }
 
 static void spool_put(struct receipt *m, off_t max_size, const char *text,
@@ -108,7 +141,7 @@ static enum status receive(struct smtp_session *s, struct receipt *m)
 		if (lone_dot && l.crlf && previous_crlf)
 			return STATUS_OK;
 		if (line_start)
-			scan_header_line(m, l.text, l.len);
+			scan_header_line(s, m, l.text, l.len);
 		/* Stored form is dot-stuffed: a lone "." that does not end the
 		 * data must not read as the separator on disk. */
 		if (lone_dot)
@@ -135,31 +168,30 @@ static void append(char *text, size_t size, size_t *len, const char *fmt, ...)
 		*len = *len + (size_t)n < size ? *len + (size_t)n : size - 1;
 }
 
-/* Return-Path:, Received: and whichever of From:, To:, Subject: the
- * message lacks.  Returns a malloc'd string. */
+/* Received: and whichever of From:, To:, Subject: the message lacks, the
+ * same for every mailbox.  An added To: names no recipient: the others
+ * are not to see who else got the message (Bcc, RFC 5322 3.6.3).  Returns
+ * a malloc'd string. */
 static char *trace_headers(const struct smtp_session *s, const struct receipt *m,
 			   const char *id, size_t *len)
 {
-	size_t size = 1024 + 4 * SMTP_PATH_MAX + strlen(s->session.settings.domain) +
-		      strlen(s->session.peer) + s->n_rcpt * (SMTP_PATH_MAX + 4);
+	size_t size = 1024 + 3 * SMTP_PATH_MAX + strlen(s->session.settings.domain) +
+		      strlen(s->session.peer);
 	char *text = malloc(size), date[64];
 	if (!text)
 		return NULL;
 	stamp_date(date, sizeof date, time(NULL));
+	const char *with = !s->esmtp ? "SMTP" : s->smtputf8 ? "UTF8SMTP" :
+			   "ESMTP";
 	size_t n = 0;
-	append(text, size, &n, "Return-Path: <%s>\nReceived: from %s (%s) by %s "
-	       "with %s id %s; %s\n", s->sender, s->helo, s->session.peer,
-	       s->session.settings.domain, s->esmtp ? "ESMTP" : "SMTP", id, date);
+	append(text, size, &n, "Received: from %s (%s) by %s with %s id %s; %s\n",
+	       s->helo, s->session.peer, s->session.settings.domain, with, id,
+	       date);
 	if (!m->has_from)
 		append(text, size, &n, "From: %s\n",
 		       s->sender[0] ? s->sender : "<>");
-	if (!m->has_to) {
-		append(text, size, &n, "To: ");
-		for (size_t i = 0; i < s->n_rcpt; i++)
-			append(text, size, &n, "%s%s", i ? ",\n\t" : "",
-			       s->rcpt[i].address);
-		append(text, size, &n, "\n");
-	}
+	if (!m->has_to)
+		append(text, size, &n, "To: undisclosed-recipients:;\n");
 	if (!m->has_subject)
 		append(text, size, &n, "Subject: \n");
 	if (m->needs_separator)
@@ -168,57 +200,54 @@ static char *trace_headers(const struct smtp_session *s, const struct receipt *m
 	return text;
 }
 
-static bool delivered_before(const struct smtp_session *s, size_t i)
-{
-	for (size_t j = 0; j < i; j++)
-		if (strcmp(s->rcpt[j].user, s->rcpt[i].user) == 0)
-			return true;
-	return false;
-}
-
 /* Append to every recipient's mailbox; the reply for the worst outcome.
- * If one mailbox fails the sender is told to retry the whole message:
- * a duplicate for the others is better than a lost message. */
+ * Each copy starts with Return-Path: and a Delivered-To: naming its own
+ * mailbox.  If one mailbox fails the sender is told to retry the whole
+ * message: a duplicate for the others is better than a lost message. */
 static enum reply deliver(struct smtp_session *s, struct receipt *m)
 {
 	char id[64];
-	size_t prefix_len;
-	off_t spool_len = m->size;
+	struct store_message msg = { .spool_fd = m->spool.fd,
+				     .spool_len = m->size };
 	stamp_unique_id(id, sizeof id);
-	char *prefix = trace_headers(s, m, id, &prefix_len);
+	char *prefix = trace_headers(s, m, id, &msg.prefix_len);
 	if (!prefix)
 		return REPLY_LOCAL_ERROR;
 	/* A message still in memory is appended in one piece with its
 	 * trace headers. */
 	if (m->spool.fd < 0) {
-		char *whole = realloc(prefix, prefix_len + m->spool.len);
+		char *whole = realloc(prefix, msg.prefix_len + m->spool.len);
 		if (!whole) {
 			free(prefix);
 			return REPLY_LOCAL_ERROR;
 		}
-		memcpy(whole + prefix_len, m->spool.buf, m->spool.len);
+		memcpy(whole + msg.prefix_len, m->spool.buf, m->spool.len);
 		prefix = whole;
-		prefix_len += m->spool.len;
-		spool_len = 0;
+		msg.prefix_len += m->spool.len;
+		msg.spool_len = 0;
 	}
+	msg.prefix = prefix;
 	struct store_locking locking = {
 		.wait_ms = s->session.settings.lock_wait_ms,
 		.stale_seconds = s->session.settings.lock_stale_seconds,
 	};
 	enum reply outcome = REPLY_ACCEPTED;
 	for (size_t i = 0; i < s->n_rcpt; i++) {
-		if (delivered_before(s, i))
-			continue;
-		enum store_result r = store_append(s->rcpt[i].user, prefix,
-						   prefix_len, m->spool.fd,
-						   spool_len, &locking);
+		const char *user = s->rcpt[i].user;
+		char head[2 * SMTP_PATH_MAX + USER_NAME_MAX + 64];
+		int n = snprintf(head, sizeof head, "Return-Path: <%s>\n"
+				 "Delivered-To: %s@%s\n", s->sender, user,
+				 s->session.settings.domain);
+		msg.head = head;
+		msg.head_len = n > 0 && (size_t)n < sizeof head ? (size_t)n : 0;
+		enum store_result r = store_append(user, &msg, &locking);
 		if (r == STORE_OK) {
 			log_msg(LOG_INFO, "delivered id=%s from=<%s> to=%s size=%lld",
-				id, s->sender, s->rcpt[i].user,
-				(long long)(spool_len + (off_t)prefix_len));
+				id, s->sender, user, (long long)(msg.spool_len +
+				(off_t)(msg.head_len + msg.prefix_len)));
 			continue;
 		}
-		log_msg(LOG_ERR, "delivery id=%s to %s failed", id, s->rcpt[i].user);
+		log_msg(LOG_ERR, "delivery id=%s to %s failed", id, user);
 		outcome = r == STORE_BUSY ? REPLY_MAILBOX_BUSY : REPLY_LOCAL_ERROR;
 	}
 	free(prefix);
@@ -233,6 +262,8 @@ static bool out_of_space(int error)
 void smtp_transaction_reset(struct smtp_session *s)
 {
 	s->sender[0] = '\0';
+	s->smtputf8 = false;
+	s->n_addresses = 0;
 	s->n_rcpt = 0;
 	if (s->session.state != STATE_START)
 		s->session.state = STATE_READY;
@@ -254,6 +285,12 @@ static enum status settle(struct smtp_session *s, struct receipt *m)
 			strerror(m->spool_error));
 		return reply(s, out_of_space(m->spool_error) ? REPLY_NO_SPACE :
 			     REPLY_LOCAL_ERROR);
+	}
+	if (m->loops_to) {
+		log_msg(LOG_NOTICE, "refused message from <%s>: Delivered-To: "
+			"names the mailbox of %s (a mail loop)", s->sender,
+			m->loops_to);
+		return reply(s, REPLY_LOOP, m->loops_to);
 	}
 	return reply(s, deliver(s, m));
 }

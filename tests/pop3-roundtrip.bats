@@ -33,10 +33,12 @@ send_with_curl() {
 	send_with_curl
 	[ "$(count_messages bob)" -eq 2 ]
 	curl -sS -u bob:pwbob "pop3://127.0.0.1:$POP3/2" > "$BATS_TEST_TMPDIR/got"
-	# The server added Return-Path: and Received:; the rest is as sent.
-	head -n 2 "$BATS_TEST_TMPDIR/got" | grep -q '^Return-Path: <alice@test.example>'
-	sed -n 2p "$BATS_TEST_TMPDIR/got" | grep -q '^Received: from '
-	tail -n +3 "$BATS_TEST_TMPDIR/got" | cmp "$BATS_TEST_TMPDIR/message" -
+	# The server added Return-Path:, Delivered-To: and Received:; the
+	# rest is as sent.
+	sed -n 1p "$BATS_TEST_TMPDIR/got" | grep -qx $'Return-Path: <alice@test.example>\r'
+	sed -n 2p "$BATS_TEST_TMPDIR/got" | grep -qx $'Delivered-To: bob@test.example\r'
+	sed -n 3p "$BATS_TEST_TMPDIR/got" | grep -q '^Received: from '
+	tail -n +4 "$BATS_TEST_TMPDIR/got" | cmp "$BATS_TEST_TMPDIR/message" -
 	size=$(wc -c < "$BATS_TEST_TMPDIR/got")
 	curl -sS -u bob:pwbob "pop3://127.0.0.1:$POP3/" | grep -qx "2 $size"$'\r'
 	curl -sS -u bob:pwbob -X DELE -I "pop3://127.0.0.1:$POP3/1"
@@ -88,6 +90,6 @@ PY
 	session_out a | grep -qx '+OK 0 0'
 	session_exit a
 	[ "$(count_messages bob)" -eq 1 ]
-	curl -sS -u bob:pwbob "pop3://127.0.0.1:$POP3/1" | tail -n +3 |
+	curl -sS -u bob:pwbob "pop3://127.0.0.1:$POP3/1" | tail -n +4 |
 		cmp "$BATS_TEST_TMPDIR/message" -
 }

@@ -22,7 +22,8 @@ char *fuzz_read_all(int fd, size_t *size);
 
 /* The throwaway mail root the session harnesses share: userinfo.txt with
  * alice/pwalice, bob/pwbob, carol (crypt hash of "secret"), an empty
- * USERS/<name>/ for each, on /dev/shm when there is one (deliveries
+ * USERS/<name>/ for each, aliases.txt with a role, a list, a UTF-8 name
+ * and the catch-all, on /dev/shm when there is one (deliveries
  * fsync).  The MAIL_* settings point the handlers at it.  Created once,
  * removed at exit. */
 extern const char *const fuzz_users[];

@@ -25,6 +25,14 @@ static const char users_file[] =
 	"carol      $6$saltsalt$TVLlQcbpFVof5W3Yz4DTP6gRstiNuHwwTt6GLc1E5n0U0"
 	"aDehy0S5knV8wiOQSpT0Y77vwPZN.Pq.H91p5hVO1\n";
 
+/* A role, a list, a UTF-8 name and the catch-all, so fuzzing reaches
+ * every way a recipient resolves. */
+static const char aliases_file[] =
+	"postmaster: bob\n"
+	"team: alice, bob, postmaster\n"
+	"j\xc3\xb6rg: carol\n"
+	"*: alice\n";
+
 static char root[PATH_MAX];
 static int home_fd = -1;        /* the harness's own working directory */
 static int first_free_fd;       /* lowest free descriptor above 2 when a
@@ -88,6 +96,16 @@ static void remove_root(void)
 		nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+static void write_root_file(const char *name, const char *text, size_t len)
+{
+	char path[PATH_MAX + 100];
+	snprintf(path, sizeof path, "%s/%s", root, name);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || !write_all(fd, text, len))
+		fuzz_fail("cannot write %s", path);
+	close(fd);
+}
+
 static void make_root(void)
 {
 	const char *base = getenv("FUZZ_TMPDIR");
@@ -106,11 +124,8 @@ static void make_root(void)
 		if (mkdir(path, 0700) < 0)
 			fuzz_fail("mkdir %s", path);
 	}
-	snprintf(path, sizeof path, "%s/userinfo.txt", root);
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0 || !write_all(fd, users_file, sizeof users_file - 1))
-		fuzz_fail("cannot write %s", path);
-	close(fd);
+	write_root_file("userinfo.txt", users_file, sizeof users_file - 1);
+	write_root_file("aliases.txt", aliases_file, sizeof aliases_file - 1);
 }
 
 void fuzz_root_init(void)
