@@ -12,6 +12,7 @@
 #include "lineio.h"
 #include "log.h"
 #include "users.h"
+#include "utf8.h"
 
 #define ALIASES_LINE_MAX 1024
 #define CATCH_ALL "*"
@@ -68,7 +69,7 @@ static void parse_line(struct aliases *a, char *text, unsigned line)
 		return;
 	}
 	char *name = trim(text, colon);
-	if (!word_valid(name, strlen(name))) {
+	if (!word_valid(name, strlen(name)) || !utf8_valid(name)) {
 		complain(a, line, "not a valid alias name", name);
 		return;
 	}
@@ -90,6 +91,10 @@ static void parse_line(struct aliases *a, char *text, unsigned line)
 		char *comma = strchr(rest, ',');
 		char *end = comma ? comma : rest + strlen(rest);
 		char *target = trim(rest, end);
+		if (!*target) {
+			complain(a, line, "empty target", NULL);
+			return;
+		}
 		if (!word_valid(target, strlen(target)) ||
 		    strcmp(target, CATCH_ALL) == 0) {
 			complain(a, line, "not a valid target", target);
@@ -116,7 +121,7 @@ static void check_names(struct aliases *a, const char *users_file)
 		const struct alias *al = &a->list[i];
 		if (strcmp(al->name, CATCH_ALL) != 0 &&
 		    username_valid(al->name, strlen(al->name)) &&
-		    users_lookup(users_file, al->name, NULL) == USERS_FOUND)
+		    users_lookup_any_case(users_file, al->name) == USERS_FOUND)
 			complain(a, al->line, "alias has the name of a user",
 				 al->name);
 		for (size_t t = al->first; t < al->first + al->count; t++) {
@@ -210,7 +215,8 @@ static void load(struct aliases *a, const char *users_file)
 		a->broken = true;
 	}
 	close(fd);
-	/* Every problem is reported at once, so one edit can mend them all. */
+	/* Every problem but a second loop is reported at once, so one edit
+	 * can mend most of them. */
 	check_names(a, users_file);
 	check_loops(a);
 }
@@ -229,7 +235,7 @@ static bool expand(const struct aliases *a, const struct alias *al,
 }
 
 enum aliases_result aliases_resolve(struct aliases *a, const char *users_file,
-				    const char *local,
+				    const char *local, bool catch_all,
 				    bool (*add)(void *ctx, const char *user),
 				    void *ctx)
 {
@@ -238,7 +244,7 @@ enum aliases_result aliases_resolve(struct aliases *a, const char *users_file,
 	if (a->broken)
 		return ALIASES_FILE_ERROR;
 	const struct alias *al = find(a, local, strlen(local));
-	if (!al)
+	if (!al && catch_all)
 		al = find(a, CATCH_ALL, strlen(CATCH_ALL));
 	if (!al)
 		return ALIASES_NOT_FOUND;

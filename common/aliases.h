@@ -39,13 +39,13 @@ struct aliases {
 
 enum aliases_result { ALIASES_FOUND, ALIASES_NOT_FOUND, ALIASES_FILE_ERROR };
 
-/* The users an alias named local delivers to, else those of the
- * catch-all (the caller has found no user of that name), handed to add in
+/* The users an alias named local delivers to, else (if catch_all) those
+ * of the catch-all (the caller has found no user of that name), handed to add in
  * order; where two aliases lead to one user, add sees it twice.  The file
  * is loaded and checked (users against users_file) at the first call.  add
  * returns false to stop (out of memory): then ALIASES_FILE_ERROR. */
 enum aliases_result aliases_resolve(struct aliases *a, const char *users_file,
-				    const char *local,
+				    const char *local, bool catch_all,
 				    bool (*add)(void *ctx, const char *user),
 				    void *ctx);
 

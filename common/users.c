@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "lineio.h"
@@ -60,11 +61,12 @@ static bool blank_or_comment(const char *text, size_t len)
 	return i == len || text[i] == '#';
 }
 
-/* Scan the users file for name, or for the first user when name is NULL;
+/* Scan the users file for name (in any ASCII case if any_case), or for
+ * the first user when name is NULL;
  * on a match copy its name (found, if not NULL) and its password field
  * (password, if not NULL) out. */
 static enum users_result scan(const char *path, const char *name,
-			      char found[USER_NAME_MAX + 1],
+			      bool any_case, char found[USER_NAME_MAX + 1],
 			      char password[USER_PASSWORD_MAX + 1])
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -99,7 +101,9 @@ static enum users_result scan(const char *path, const char *name,
 				"(expected: name password)", path, lineno);
 			continue;
 		}
-		if (!name || (user_len == want && memcmp(user, name, want) == 0)) {
+		if (!name || (user_len == want &&
+			      (any_case ? strncasecmp(user, name, want) :
+			       memcmp(user, name, want)) == 0)) {
 			if (found) {
 				memcpy(found, user, user_len);
 				found[user_len] = '\0';
@@ -121,10 +125,15 @@ static enum users_result scan(const char *path, const char *name,
 enum users_result users_lookup(const char *path, const char *name,
 			       char password[USER_PASSWORD_MAX + 1])
 {
-	return scan(path, name, NULL, password);
+	return scan(path, name, false, NULL, password);
 }
 
 enum users_result users_first(const char *path, char name[USER_NAME_MAX + 1])
 {
-	return scan(path, NULL, name, NULL);
+	return scan(path, NULL, false, name, NULL);
+}
+
+enum users_result users_lookup_any_case(const char *path, const char *name)
+{
+	return scan(path, name, true, NULL, NULL);
 }

@@ -20,6 +20,10 @@ enum users_result { USERS_FOUND, USERS_NOT_FOUND, USERS_FILE_ERROR };
 enum users_result users_lookup(const char *path, const char *name,
 			       char password[USER_PASSWORD_MAX + 1]);
 
+/* Is there a user of that name in any ASCII case (alias names match so,
+ * and must not hide a user)? */
+enum users_result users_lookup_any_case(const char *path, const char *name);
+
 /* The first user of the users file: who receives postmaster's mail when
  * no alias names anyone (USERS_NOT_FOUND in an empty file). */
 enum users_result users_first(const char *path, char name[USER_NAME_MAX + 1]);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "array.h"
+#include "utf8.h"
 #include "log.h"
 #include "number.h"
 #include "smtp.h"
@@ -88,44 +89,21 @@ static bool parse_path(char *text, char addr[SMTP_PATH_MAX + 1], char **rest)
 	return true;
 }
 
-/* Is text valid UTF-8 (RFC 3629: shortest forms, no surrogates, at most
- * U+10FFFF)? */
-static bool utf8_valid(const unsigned char *p)
-{
-	while (*p) {
-		unsigned c = *p++, n, min;
-		if (c < 0x80)
-			continue;
-		if (c >= 0xC2 && c <= 0xDF)
-			n = 1, min = 0x80, c &= 0x1F;
-		else if (c >= 0xE0 && c <= 0xEF)
-			n = 2, min = 0x800, c &= 0x0F;
-		else if (c >= 0xF0 && c <= 0xF4)
-			n = 3, min = 0x10000, c &= 0x07;
-		else
-			return false;
-		for (; n > 0; n--, p++) {
-			if ((*p & 0xC0) != 0x80)
-				return false;
-			c = c << 6 | (*p & 0x3F);
-		}
-		if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-			return false;
-	}
-	return true;
-}
-
 /* RFC 6531 3.5: an address with 8-bit octets only in a transaction that
- * asked for SMTPUTF8, and then valid UTF-8. */
-static bool address_allowed(const struct smtp_session *s, const char *address)
+ * asked for SMTPUTF8 (else 553 5.6.7), and then as valid UTF-8 (else it
+ * is bad syntax, bad): STATUS_OK when the address may pass. */
+static enum status check_address(struct smtp_session *s, const char *address,
+				 enum reply bad)
 {
-	bool ascii = true;
-	for (const char *p = address; *p; p++)
-		ascii = ascii && (unsigned char)*p < 0x80;
-	return ascii || (s->smtputf8 && utf8_valid((const unsigned char *)address));
+	if (!utf8_has_8bit(address))
+		return STATUS_OK;
+	if (!s->smtputf8)
+		return reply(s, REPLY_NEED_SMTPUTF8);
+	return utf8_valid(address) ? STATUS_OK : reply(s, bad);
 }
 
-/* MAIL parameters (RFC 1870 SIZE, RFC 6152 BODY, RFC 6531 SMTPUTF8): the refusal's status,
+/* MAIL parameters (RFC 1870 SIZE, RFC 6152 BODY, RFC 6531 SMTPUTF8):
+ * the refusal's status,
  * or STATUS_OK when all are accepted. */
 static enum status check_mail_params(struct smtp_session *s, char *params)
 {
@@ -136,7 +114,8 @@ static enum status check_mail_params(struct smtp_session *s, char *params)
 				return reply(s, REPLY_SYNTAX, "SIZE=number");
 			if (size > (unsigned long long)s->session.settings.max_message_size)
 				return reply(s, REPLY_TOO_BIG);
-		} else if (strcasecmp(p, "SMTPUTF8") == 0) {
+		} else if (strcasecmp(p, "SMTPUTF8") == 0 && s->esmtp) {
+			/* Offered in EHLO only: after HELO it is unknown. */
 			s->smtputf8 = true;
 		} else if (strcasecmp(p, "BODY=8BITMIME") && strcasecmp(p, "BODY=7BIT")) {
 			return reply(s, REPLY_PARAM_UNKNOWN, p);
@@ -154,8 +133,8 @@ static enum status cmd_mail_from(struct session *base, char *path_text)
 	if (!parse_path(path_text, s->sender, &params))
 		return reply(s, REPLY_BAD_SENDER);
 	enum status refused = check_mail_params(s, params);
-	if (refused == STATUS_OK && !address_allowed(s, s->sender))
-		refused = reply(s, REPLY_NEED_SMTPUTF8);
+	if (refused == STATUS_OK)
+		refused = check_address(s, s->sender, REPLY_BAD_SENDER);
 	if (refused != STATUS_OK) {
 		s->sender[0] = '\0';
 		s->smtputf8 = false;
@@ -200,10 +179,28 @@ static bool add_mailbox(void *session, const char *user)
 	return true;
 }
 
+/* postmaster (RFC 5321 4.5.1: any case, always accepted): the user or
+ * the alias of that name, else the first user of the users file, which
+ * also takes it while aliases.txt is broken. */
+static enum reply resolve_postmaster(struct smtp_session *s)
+{
+	char who[USER_NAME_MAX + 1] = "postmaster";
+	enum users_result found = users_lookup("userinfo.txt", who, NULL);
+	if (found == USERS_NOT_FOUND &&
+	    aliases_resolve(&s->aliases, "userinfo.txt", who, false,
+			    add_mailbox, s) == ALIASES_FOUND)
+		return REPLY_RECIPIENT_OK;
+	if (found == USERS_NOT_FOUND)
+		found = users_first("userinfo.txt", who);
+	if (found != USERS_FOUND)
+		return found == USERS_FILE_ERROR ? REPLY_LOCAL_ERROR :
+		       REPLY_NO_SUCH_USER;
+	return add_mailbox(s, who) ? REPLY_RECIPIENT_OK : REPLY_LOCAL_ERROR;
+}
+
 /* The mailboxes a local part names, added to the message's: the user of
- * that name, else the alias, else postmaster's mailbox (RFC 5321 4.5.1:
- * always accepted; without an alias, the first user of the users file),
- * else the catch-all.  Whatever the domain: this server never relays. */
+ * that name, else postmaster's, else the alias, else the catch-all.
+ * Whatever the domain: this server never relays. */
 static enum reply resolve_local_part(struct smtp_session *s, const char *local)
 {
 	if (username_valid(local, strlen(local))) {
@@ -217,10 +214,10 @@ static enum reply resolve_local_part(struct smtp_session *s, const char *local)
 			return REPLY_LOCAL_ERROR;
 		}
 	}
-	bool postmaster = strcasecmp(local, "postmaster") == 0;
-	struct aliases *a = &s->aliases;
-	switch (aliases_resolve(a, "userinfo.txt", postmaster ? "postmaster" :
-				local, add_mailbox, s)) {
+	if (strcasecmp(local, "postmaster") == 0)
+		return resolve_postmaster(s);
+	switch (aliases_resolve(&s->aliases, "userinfo.txt", local, true,
+				add_mailbox, s)) {
 	case ALIASES_FOUND:
 		return REPLY_RECIPIENT_OK;
 	case ALIASES_FILE_ERROR:
@@ -228,10 +225,6 @@ static enum reply resolve_local_part(struct smtp_session *s, const char *local)
 	case ALIASES_NOT_FOUND:
 		break;
 	}
-	char first[USER_NAME_MAX + 1];
-	if (postmaster && users_first("userinfo.txt", first) == USERS_FOUND)
-		return add_mailbox(s, first) ? REPLY_RECIPIENT_OK :
-		       REPLY_LOCAL_ERROR;
 	return REPLY_NO_SUCH_USER;
 }
 
@@ -239,8 +232,9 @@ static enum status add_recipient(struct smtp_session *s, const char *address)
 {
 	if (s->n_addresses >= s->session.settings.max_recipients)
 		return reply(s, REPLY_TOO_MANY_RCPT);
-	if (!address_allowed(s, address))
-		return reply(s, REPLY_NEED_SMTPUTF8);
+	enum status refused = check_address(s, address, REPLY_BAD_RECIPIENT);
+	if (refused != STATUS_OK)
+		return refused;
 	char local[USER_NAME_MAX + 1];
 	const char *at = strrchr(address, '@');
 	size_t len = at ? (size_t)(at - address) : strlen(address);

@@ -234,12 +234,17 @@ static enum reply deliver(struct smtp_session *s, struct receipt *m)
 	enum reply outcome = REPLY_ACCEPTED;
 	for (size_t i = 0; i < s->n_rcpt; i++) {
 		const char *user = s->rcpt[i].user;
-		char head[2 * SMTP_PATH_MAX + USER_NAME_MAX + 64];
+		/* The domain is at most 253 octets (config.c). */
+		char head[SMTP_PATH_MAX + USER_NAME_MAX + 253 + 64];
 		int n = snprintf(head, sizeof head, "Return-Path: <%s>\n"
 				 "Delivered-To: %s@%s\n", s->sender, user,
 				 s->session.settings.domain);
+		if (n < 0 || (size_t)n >= sizeof head) {
+			outcome = REPLY_LOCAL_ERROR;
+			break;
+		}
 		msg.head = head;
-		msg.head_len = n > 0 && (size_t)n < sizeof head ? (size_t)n : 0;
+		msg.head_len = (size_t)n;
 		enum store_result r = store_append(user, &msg, &locking);
 		if (r == STORE_OK) {
 			log_msg(LOG_INFO, "delivered id=%s from=<%s> to=%s size=%lld",
@@ -290,7 +295,7 @@ static enum status settle(struct smtp_session *s, struct receipt *m)
 		log_msg(LOG_NOTICE, "refused message from <%s>: Delivered-To: "
 			"names the mailbox of %s (a mail loop)", s->sender,
 			m->loops_to);
-		return reply(s, REPLY_LOOP, m->loops_to);
+		return reply(s, REPLY_LOOP);
 	}
 	return reply(s, deliver(s, m));
 }

@@ -128,12 +128,53 @@ EOF
 	grep -q 'aliases.txt:[123]: alias loop through' "$LOG"
 }
 
-@test "Delivered-To: naming the mailbox already is a loop: 554 5.4.6, nothing stored" {
+@test "Delivered-To: naming the mailbox already is a loop: 554 5.4.6, nothing stored; another mailbox's is no loop" {
 	run smtp 'EHLO c' 'MAIL FROM:<s@x>' 'RCPT TO:<alice@x>' DATA \
 		'Delivered-To: alice@test.example' 'Subject: again' '' body . QUIT
-	grep -q '^554 5.4.6 ' <<< "$output"
+	grep -qx '554 5.4.6 Mail loop detected' <<< "$output"
 	[ "$(count_messages alice)" = 0 ]
-	grep -q 'a mail loop' "$LOG"
+	grep -q 'names the mailbox of alice (a mail loop)' "$LOG"
+	run smtp 'EHLO c' 'MAIL FROM:<s@x>' 'RCPT TO:<alice@x>' DATA \
+		'Delivered-To: bob@test.example' 'Delivered-To: alice@elsewhere.example' \
+		'Subject: forwarded' '' 'Delivered-To: alice@test.example' . QUIT
+	grep -q '^250 2.0.0 OK Message accepted' <<< "$output"
+	[ "$(count_messages alice)" = 1 ]
+}
+
+@test "postmaster: never the catch-all's, one mailbox whatever its case, accepted even while aliases.txt is broken" {
+	printf '*: SimonDS\n' > "$ROOT/aliases.txt"
+	run smtp 'HELO c' 'MAIL FROM:<s@x>' 'RCPT TO:<POSTMASTER>' DATA x . QUIT
+	[ "$(count_messages alice)" = 1 ]       # the first user, not SimonDS
+	[ "$(count_messages SimonDS)" = 0 ]
+	printf 'postmaster pwpm\n' >> "$ROOT/userinfo.txt"
+	mkdir "$ROOT/USERS/postmaster"
+	run smtp 'HELO c' 'MAIL FROM:<s@x>' 'RCPT TO:<POSTMASTER>' 'RCPT TO:<Postmaster@x>' \
+		'RCPT TO:<postmaster>' DATA x . QUIT
+	[ "$(count_messages postmaster)" = 1 ]
+	printf 'broken line\n' > "$ROOT/aliases.txt"
+	sed -i '/^postmaster /d' "$ROOT/userinfo.txt"
+	run smtp 'HELO c' 'MAIL FROM:<s@x>' 'RCPT TO:<postmaster@x>' 'RCPT TO:<team@x>' DATA x . QUIT
+	[[ "${lines[3]}" == "250 postmaster@x... Recipient ok" ]]
+	[[ "${lines[4]}" == "451 "* ]]
+	[ "$(count_messages alice)" = 2 ]
+}
+
+@test "aliases: a diamond is no loop; a self-loop, an empty target and an alias hiding a user in another case are errors" {
+	printf 'a: b, c\nb: d\nc: d\nd: carol\n' > "$ROOT/aliases.txt"
+	run smtp 'HELO c' 'MAIL FROM:<s@x>' 'RCPT TO:<a@x>' DATA x . QUIT
+	[[ "${lines[3]}" == "250 a@x... Recipient ok" ]]
+	[ "$(count_messages carol)" = 1 ]
+	printf 'self: self\nlist: alice,,bob\nBob: alice\n' > "$ROOT/aliases.txt"
+	run smtp 'HELO c' 'MAIL FROM:<s@x>' 'RCPT TO:<list@x>' 'RCPT TO:<BOB@x>' QUIT
+	[[ "${lines[3]}" == "451 "* && "${lines[4]}" == "451 "* ]]
+	grep -q 'aliases.txt:1: alias loop through: self' "$LOG"
+	grep -q 'aliases.txt:2: empty target' "$LOG"
+	grep -q 'aliases.txt:3: alias has the name of a user: Bob' "$LOG"
+}
+
+@test "SMTPUTF8 after HELO is an unknown parameter (555): the extension was not offered" {
+	run smtp 'HELO c' 'MAIL FROM:<jörg@x> SMTPUTF8' QUIT
+	[[ "${lines[2]}" == "555 Parameter not recognized: SMTPUTF8" ]]
 }
 
 @test "SMTPUTF8: announced; an 8-bit address needs it (553 5.6.7); with it a UTF-8 alias gets the mail, Received: says UTF8SMTP" {
@@ -143,7 +184,8 @@ EOF
 		'MAIL FROM:<jörg@example.org> SMTPUTF8' 'RCPT TO:<jörg@test.example>' \
 		$'RCPT TO:<j\xffrg@test.example>' DATA 'Subject: grüße' '' 'Grüße' . QUIT
 	grep -qx '250-SMTPUTF8' <<< "$output"
-	[ "$(grep -c '^553 5.6.7 ' <<< "$output")" = 3 ]
+	[ "$(grep -c '^553 5.6.7 ' <<< "$output")" = 2 ]
+	grep -q '^501 5.1.3 ' <<< "$output"        # not UTF-8: bad syntax
 	grep -qx '250 2.1.5 jörg@test.example... Recipient ok' <<< "$output"
 	[ "$(count_messages alice)" = 1 ]
 	grep -q '^Received: from c (stdin) by test.example with UTF8SMTP id ' "$(mailbox alice)"
