@@ -153,6 +153,23 @@ void reader_consume(struct line_reader *r, size_t n)
 	r->start += n < pending ? n : pending;
 }
 
+enum line_status reader_take(struct line_reader *r, size_t want,
+			     const char **data, size_t *got)
+{
+	if (r->start == r->end && !r->eof) {
+		enum line_status st = fill(r, deadline_from_now(r));
+		if (st != LINE_OK)
+			return st;
+	}
+	size_t avail = r->end - r->start;
+	if (avail == 0)
+		return LINE_EOF;
+	*got = want < avail ? want : avail;
+	*data = r->buf + r->start;
+	r->start += *got;
+	return LINE_OK;
+}
+
 enum line_status reader_skip_rest(struct line_reader *r)
 {
 	struct line part;

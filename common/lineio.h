@@ -66,6 +66,13 @@ enum line_status reader_peek(struct line_reader *r, size_t want,
 			     const char **data, size_t *avail);
 /* Drop n bytes of what a peek showed, once parsed. */
 void reader_consume(struct line_reader *r, size_t n);
+/* Raw octets, for a byte-counted body (BDAT): hand out and consume up to
+ * want bytes, those already buffered or else what the next read brings
+ * (waiting at most the timeout), with no regard for line endings.
+ * LINE_EOF when the input has ended; *data is valid until the next
+ * read. */
+enum line_status reader_take(struct line_reader *r, size_t want,
+			     const char **data, size_t *got);
 
 void writer_init(struct writer *w, int fd);
 void writer_put(struct writer *w, const void *data, size_t len);
