@@ -7,7 +7,7 @@
 
 /* The one place a session ends: log how, flush what is still buffered
  * (QUIT, the timeout and the error budget were answered where they were
- * seen) and free the transaction and the aliases. */
+ * seen) and free the transaction (with any chunks) and the aliases. */
 static void smtp_end(struct smtp_session *s, enum status how)
 {
 	const char *peer = s->session.peer;
@@ -22,6 +22,7 @@ static void smtp_end(struct smtp_session *s, enum status how)
 		break;
 	}
 	writer_flush(&s->session.out);
+	smtp_transaction_reset(s);
 	free(s->rcpt);
 	s->rcpt = NULL;
 	aliases_free(&s->aliases);

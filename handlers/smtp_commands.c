@@ -288,6 +288,11 @@ static enum status cmd_data(struct session *base, char *args)
 	return smtp_data(s);
 }
 
+static enum status cmd_bdat(struct session *base, char *args)
+{
+	return smtp_bdat(smtp_session_of(base), args);
+}
+
 static enum status cmd_rset(struct session *base, char *args)
 {
 	(void)args;
@@ -332,6 +337,9 @@ static const struct command commands[] = {
 	{ "MAIL", STATE_READY, cmd_mail, 0 },
 	{ "RCPT", STATE_MAIL | STATE_RCPT, cmd_rcpt, 0 },
 	{ "DATA", STATE_RCPT, cmd_data, 0 },
+	/* Allowed everywhere so that the octets of a chunk out of its place
+	 * are still read (and dropped): they must never run as commands. */
+	{ "BDAT", STATE_ANY, cmd_bdat, 0 },
 	{ "RSET", STATE_ANY, cmd_rset, 0 },
 	{ "NOOP", STATE_ANY, cmd_noop, 0 },
 	{ "VRFY", STATE_ANY, cmd_vrfy, 0 },
@@ -343,7 +351,6 @@ static const struct command commands[] = {
 	{ "EXPN", STATE_ANY, NULL, COMMAND_NOT_OFFERED },
 	{ "TURN", STATE_ANY, NULL, COMMAND_NOT_OFFERED },
 	{ "ETRN", STATE_ANY, NULL, COMMAND_NOT_OFFERED },
-	{ "BDAT", STATE_ANY, NULL, COMMAND_NOT_OFFERED },
 	{ "AUTH", STATE_ANY, NULL, COMMAND_NOT_OFFERED },
 	{ "STARTTLS", STATE_ANY, NULL, COMMAND_NOT_OFFERED },
 	{ "SEND", STATE_ANY, NULL, COMMAND_NOT_OFFERED },
@@ -362,7 +369,7 @@ const struct protocol smtp_protocol = {
 /* Service extensions of the protocol rather than of one command; SIZE
  * carries the limit, so it is printed apart. */
 static const char *const ehlo_extensions[] = {
-	"PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES", "SMTPUTF8",
+	"PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES", "SMTPUTF8", "CHUNKING",
 };
 
 static enum status send_ehlo(struct smtp_session *s)

@@ -1,5 +1,6 @@
-/* smtp_data: the DATA command.  The message is spooled as it arrives, then
- * appended to every recipient's mailbox; 250 only once all are fsynced.
+/* smtp_data: the DATA and BDAT commands.  The message is spooled as it
+ * arrives, then appended to every recipient's mailbox; 250 only once all
+ * are fsynced.
  * The spool is the writer's fixed buffer while the message fits in it, and
  * an unlinked temporary file once it outgrows it (memory does not grow with
  * the message's size).  Most mail fits, and then no temporary inode is
@@ -7,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "number.h"
 #include "smtp.h"
 #include "stamp.h"
 #include "store.h"
@@ -30,7 +33,41 @@ struct receipt {
 	bool needs_separator;   /* message starts without a header section */
 	bool has_from, has_to, has_subject;
 	const char *loops_to;   /* a mailbox its Delivered-To: names, or NULL */
+	/* BDAT: the line being put together, which chunks may split
+	 * anywhere, handed on in pieces of at most SMTP_DATA_PIECE octets as
+	 * DATA's reader hands them out. */
+	char piece[SMTP_DATA_PIECE];
+	size_t piece_len;
+	bool mid_line;          /* part of this line has been handed on */
+	bool pending_cr;        /* a CR whose LF may open the next chunk */
 };
+
+/* A new, empty message, or NULL (logged) when none can be spooled.  The
+ * spool starts in memory; if its file could never be created (a read-only
+ * or unwritable mail root), that is known now, not after the client has
+ * sent the whole message. */
+static struct receipt *receipt_new(void)
+{
+	if (faccessat(AT_FDCWD, ".", W_OK, AT_EACCESS) != 0) {
+		log_msg(LOG_ERR, "cannot create spool file: %s", strerror(errno));
+		return NULL;
+	}
+	struct receipt *m = calloc(1, sizeof *m);
+	if (!m)
+		return NULL;
+	writer_init(&m->spool, -1);
+	m->in_header = m->first_line = true;
+	return m;
+}
+
+static void receipt_free(struct receipt *m)
+{
+	if (!m)
+		return;
+	if (m->spool.fd >= 0)
+		close(m->spool.fd);
+	free(m);
+}
 
 /* Where a header field's name ends: RFC 5322 allows white space before
  * the colon (obsolete syntax, which receivers accept).  Returns the
@@ -120,6 +157,24 @@ static void spool_put(struct receipt *m, off_t max_size, const char *text,
 	m->size += (off_t)len;
 }
 
+/* A piece of a message line (a whole line, or up to SMTP_DATA_PIECE octets
+ * of a longer one) into the spool in stored form: a line's first piece is
+ * scanned as a header line and gets a "." in front where stuff_dot says,
+ * and a complete line ends with LF. */
+static void spool_piece(const struct smtp_session *s, struct receipt *m,
+			const char *text, size_t len, bool line_start,
+			bool complete, bool stuff_dot)
+{
+	off_t max_size = s->session.settings.max_message_size;
+	if (line_start)
+		scan_header_line(s, m, text, len);
+	if (stuff_dot)
+		spool_put(m, max_size, ".", 1);
+	spool_put(m, max_size, text, len);
+	if (complete)
+		spool_put(m, max_size, "\n", 1);
+}
+
 /* Read the message up to <CRLF>.<CRLF> into the spool.  A bare LF ends a
  * line too, but only a "." line ended by CRLF after a line ended by CRLF
  * ends the data, so no input can be split into two messages.  Returns
@@ -140,15 +195,10 @@ static enum status receive(struct smtp_session *s, struct receipt *m)
 				l.text[0] == '.';
 		if (lone_dot && l.crlf && previous_crlf)
 			return STATUS_OK;
-		if (line_start)
-			scan_header_line(s, m, l.text, l.len);
 		/* Stored form is dot-stuffed: a lone "." that does not end the
 		 * data must not read as the separator on disk. */
-		if (lone_dot)
-			spool_put(m, s->session.settings.max_message_size, ".", 1);
-		spool_put(m, s->session.settings.max_message_size, l.text, l.len);
-		if (l.complete)
-			spool_put(m, s->session.settings.max_message_size, "\n", 1);
+		spool_piece(s, m, l.text, l.len, line_start, l.complete,
+			    lone_dot);
 		line_start = l.complete;
 		previous_crlf = l.complete && l.crlf;
 	}
@@ -270,6 +320,8 @@ void smtp_transaction_reset(struct smtp_session *s)
 	s->smtputf8 = false;
 	s->n_addresses = 0;
 	s->n_rcpt = 0;
+	receipt_free(s->chunks);
+	s->chunks = NULL;
 	if (s->session.state != STATE_START)
 		s->session.state = STATE_READY;
 }
@@ -302,18 +354,9 @@ static enum status settle(struct smtp_session *s, struct receipt *m)
 
 enum status smtp_data(struct smtp_session *s)
 {
-	/* The spool starts in memory; if its file could never be created
-	 * (a read-only or unwritable mail root), say so now, not after the
-	 * client has sent the whole message. */
-	if (faccessat(AT_FDCWD, ".", W_OK, AT_EACCESS) != 0) {
-		log_msg(LOG_ERR, "cannot create spool file: %s", strerror(errno));
-		return reply(s, REPLY_LOCAL_ERROR);
-	}
-	struct receipt *m = calloc(1, sizeof *m);
+	struct receipt *m = receipt_new();
 	if (!m)
 		return reply(s, REPLY_LOCAL_ERROR);
-	writer_init(&m->spool, -1);
-	m->in_header = m->first_line = true;
 	reply(s, REPLY_START_DATA);
 
 	enum status r = receive(s, m);
@@ -322,9 +365,149 @@ enum status smtp_data(struct smtp_session *s)
 	else
 		log_msg(LOG_NOTICE, "connection lost during DATA from %s",
 			s->session.peer);
-	if (m->spool.fd >= 0)
-		close(m->spool.fd);
-	free(m);
+	receipt_free(m);
+	smtp_transaction_reset(s);
+	return r;
+}
+
+/* Hand on the line put together so far (complete: its end was seen).  A
+ * chunk carries the message unstuffed, so every line starting with "."
+ * is stuffed for the store. */
+static void piece_out(const struct smtp_session *s, struct receipt *m,
+		      bool complete)
+{
+	bool line_start = !m->mid_line;
+	spool_piece(s, m, m->piece, m->piece_len, line_start, complete,
+		    line_start && m->piece_len > 0 && m->piece[0] == '.');
+	m->piece_len = 0;
+	m->mid_line = !complete;
+}
+
+static void piece_add(const struct smtp_session *s, struct receipt *m, char c)
+{
+	if (m->piece_len == sizeof m->piece)
+		piece_out(s, m, false);
+	m->piece[m->piece_len++] = c;
+}
+
+/* A chunk's octets into the stored form.  Lines end as in DATA: at CR LF
+ * or a bare LF; a CR not followed by LF is an octet of its line, as DATA
+ * keeps it, so both commands store the same bytes the same way. */
+static void chunk_convert(const struct smtp_session *s, struct receipt *m,
+			  const char *data, size_t len)
+{
+	for (size_t i = 0; i < len && !m->too_big && !m->spool_error; i++) {
+		char c = data[i];
+		if (c == '\n') {
+			m->pending_cr = false;
+			piece_out(s, m, true);
+			continue;
+		}
+		if (m->pending_cr)
+			piece_add(s, m, '\r');
+		m->pending_cr = c == '\r';
+		if (!m->pending_cr)
+			piece_add(s, m, c);
+	}
+}
+
+/* After the LAST chunk: a message that does not end with a line ending
+ * still ends its last line, since the store holds whole lines. */
+static void chunk_finish(const struct smtp_session *s, struct receipt *m)
+{
+	if (m->pending_cr)
+		piece_add(s, m, '\r');
+	m->pending_cr = false;
+	if (m->piece_len > 0 || m->mid_line)
+		piece_out(s, m, true);
+}
+
+/* Read the size octets of a chunk into m, or drop them where m is NULL.
+ * Returns STATUS_OK, or how the session ended first (a timeout
+ * answered). */
+static enum status read_chunk(struct smtp_session *s, unsigned long long size,
+			      struct receipt *m)
+{
+	while (size > 0) {
+		const char *data;
+		size_t got;
+		enum line_status st = reader_take(&s->session.in,
+			size < SIZE_MAX ? (size_t)size : SIZE_MAX, &data, &got);
+		if (st == LINE_TIMEOUT) {
+			reply(s, REPLY_TIMEOUT, s->session.settings.domain);
+			return STATUS_TIMEOUT;
+		}
+		if (st != LINE_OK) {
+			log_msg(LOG_NOTICE, "connection lost during BDAT from %s",
+				s->session.peer);
+			return STATUS_GONE;
+		}
+		if (m)
+			chunk_convert(s, m, data, got);
+		size -= got;
+	}
+	return STATUS_OK;
+}
+
+enum bdat_syntax {
+	BDAT_OK,
+	BDAT_BAD_KEYWORD,       /* a size, then something other than LAST */
+	BDAT_NO_SIZE,           /* no size: where the chunk ends is unknown */
+};
+
+/* "size" or "size LAST" (RFC 3030).  A size of any length is a size: one
+ * beyond what can be counted saturates, and is over the limit anyway. */
+static enum bdat_syntax parse_bdat(char *args, unsigned long long *size,
+				   bool *last)
+{
+	char *save, *word = strtok_r(args, " ", &save);
+	if (!word || !parse_uint_saturating(word, size))
+		return BDAT_NO_SIZE;
+	word = strtok_r(NULL, " ", &save);
+	*last = word && strcasecmp(word, "LAST") == 0;
+	if (word && !*last)
+		return BDAT_BAD_KEYWORD;
+	return strtok_r(NULL, " ", &save) ? BDAT_BAD_KEYWORD : BDAT_OK;
+}
+
+/* Every chunk is read whole before its reply (RFC 3030 2), also one that
+ * is refused, so the session stays in step with a client that pipelines.
+ * A refused chunk ends its transaction: the chunks the client had
+ * already sent after it then meet no transaction and are dropped (503)
+ * rather than joined to a message that lacks one. */
+enum status smtp_bdat(struct smtp_session *s, char *args)
+{
+	unsigned long long size = 0;
+	bool last = false;
+	enum bdat_syntax syntax = parse_bdat(args, &size, &last);
+	if (syntax == BDAT_NO_SIZE) {
+		/* Reading on would run the message's octets as commands. */
+		log_msg(LOG_NOTICE, "BDAT without a size from %s, closing",
+			s->session.peer);
+		reply(s, REPLY_BDAT_UNREADABLE);
+		return STATUS_FAILURE;
+	}
+	bool in_place = s->session.state & (STATE_RCPT | STATE_CHUNKS);
+	if (in_place && syntax == BDAT_OK && !s->chunks)
+		s->chunks = receipt_new();
+	struct receipt *m = in_place && syntax == BDAT_OK ? s->chunks : NULL;
+	enum status r = read_chunk(s, size, m);
+	if (r != STATUS_OK)
+		return r;
+	if (!in_place)
+		return refuse_out_of_place(s, STATE_RCPT | STATE_CHUNKS);
+	if (!m) {
+		r = reply(s, syntax == BDAT_OK ? REPLY_LOCAL_ERROR :
+			  REPLY_BDAT_SYNTAX);
+	} else if (!last && !m->too_big && !m->spool_error) {
+		char octets[32];
+		snprintf(octets, sizeof octets, "%llu", size);
+		s->session.state = STATE_CHUNKS;
+		return reply(s, REPLY_CHUNK_RECEIVED, octets);
+	} else {
+		chunk_finish(s, m);
+		r = settle(s, m);
+	}
 	smtp_transaction_reset(s);
 	return r;
 }

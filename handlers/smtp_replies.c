@@ -19,6 +19,7 @@ static const struct reply_text replies[REPLY_COUNT] = {
 	[REPLY_RECIPIENT_OK]    = { 250, "2.1.5", "%s... Recipient ok" },
 	[REPLY_START_DATA]      = { 354, NULL, "Enter mail, end with \".\" on a line by itself" },
 	[REPLY_ACCEPTED]        = { 250, "2.0.0", "OK Message accepted for delivery" },
+	[REPLY_CHUNK_RECEIVED]  = { 250, "2.0.0", "%s octets received" },
 	[REPLY_VRFY]            = { 252, "2.5.2", "Cannot verify users here; send the message and delivery will be attempted" },
 	[REPLY_HELP]            = { 214, "2.0.0", "Commands: %s" },
 	[REPLY_UNRECOGNIZED]    = { 500, "5.5.2", "Syntax error, command unrecognized" },
@@ -29,10 +30,13 @@ static const struct reply_text replies[REPLY_COUNT] = {
 	[REPLY_BAD_RECIPIENT]   = { 501, "5.1.3", "Bad recipient address syntax" },
 	[REPLY_NOT_IMPLEMENTED] = { 502, "5.5.1", "Command not implemented" },
 	[REPLY_PARAM_UNKNOWN]   = { 555, "5.5.4", "Parameter not recognized: %s" },
+	[REPLY_BDAT_SYNTAX]     = { 501, "5.5.4", "Syntax: BDAT size [LAST]" },
+	[REPLY_BDAT_UNREADABLE] = { 501, "5.5.4", "Syntax: BDAT size [LAST]; the chunk's end is unknown, closing connection" },
 	[REPLY_NEED_HELO]       = { 503, "5.5.1", "Send HELO or EHLO first" },
 	[REPLY_NESTED_MAIL]     = { 503, "5.5.1", "Sender already given" },
 	[REPLY_NEED_MAIL]       = { 503, "5.5.1", "Need MAIL before RCPT" },
 	[REPLY_NEED_RCPT]       = { 503, "5.5.1", "Need RCPT before DATA" },
+	[REPLY_CHUNKS_PENDING]  = { 503, "5.5.1", "BDAT transaction in progress: BDAT or RSET" },
 	[REPLY_NO_SUCH_USER]    = { 550, "5.1.1", "No such user" },
 	[REPLY_MAILBOX_UNAVAILABLE] = { 450, "4.2.1", "Mailbox unavailable, try again later" },
 	[REPLY_TOO_MANY_RCPT]   = { 452, "4.5.3", "Too many recipients" },
@@ -67,16 +71,23 @@ enum status reply(struct smtp_session *s, enum reply r, ...)
 /* A command out of its place is told what it lacks.  The states follow
  * each other START, READY, MAIL, RCPT: a command whose first allowed state
  * is behind the session's came too late, inside a transaction; one whose
- * first state is ahead lacks the step into it. */
-static enum reply wrong_state(const struct smtp_session *s,
-			      const struct command *c)
+ * first state is ahead lacks the step into it.  Once BDAT has begun a
+ * message (RFC 3030), only more chunks or RSET go on with it. */
+static enum reply wrong_state(const struct smtp_session *s, unsigned allowed)
 {
-	unsigned first = c->states & -c->states;
+	unsigned first = allowed & -allowed;
 	if (s->session.state == STATE_START)
 		return REPLY_NEED_HELO;
+	if (s->session.state == STATE_CHUNKS)
+		return REPLY_CHUNKS_PENDING;
 	if (first < s->session.state)
 		return REPLY_NESTED_MAIL;
 	return first == STATE_MAIL ? REPLY_NEED_MAIL : REPLY_NEED_RCPT;
+}
+
+enum status refuse_out_of_place(struct smtp_session *s, unsigned allowed)
+{
+	return reply(s, wrong_state(s, allowed));
 }
 
 void smtp_loop_reply(struct session *base, enum loop_reply r,
@@ -90,7 +101,7 @@ void smtp_loop_reply(struct session *base, enum loop_reply r,
 	case LOOP_LINE_TOO_LONG:   reply(s, REPLY_LINE_TOO_LONG); break;
 	case LOOP_NUL:             reply(s, REPLY_NUL_BYTE); break;
 	case LOOP_NOT_IMPLEMENTED: reply(s, REPLY_NOT_IMPLEMENTED); break;
-	case LOOP_WRONG_STATE:     reply(s, wrong_state(s, c)); break;
+	case LOOP_WRONG_STATE:     refuse_out_of_place(s, c->states); break;
 	case LOOP_TIMEOUT:         reply(s, REPLY_TIMEOUT, domain); break;
 	case LOOP_TOO_MANY_ERRORS: reply(s, REPLY_TOO_MANY_ERRORS, domain); break;
 	case LOOP_UNAVAILABLE:     reply(s, REPLY_UNAVAILABLE, domain); break;
