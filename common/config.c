@@ -11,6 +11,7 @@
 #include "log.h"
 #include "number.h"
 #include "privilege.h"
+#include "users.h"
 
 /* How a value is stored in struct settings.  A number's default comes
  * from mail_limits.h, except MAIL_TIMEOUT's, which is the program's own. */
@@ -59,6 +60,9 @@ static const struct option_spec options[] = {
 		 "header; no other peer is served (default: none)"),
 	TEXT_OPT('H', "MAIL_HOSTNAME", hostname,
 		 "this host's name in lock files (default: host name)"),
+	TEXT_OPT('C', "MAIL_CRYPT_CHECK", crypt_check,
+		 "program checking $-hashed passwords (default: crypt-check "
+		 "beside this program)"),
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
 
@@ -165,6 +169,7 @@ bool config_load(struct settings *s, int argc, char **argv,
 	*s = (struct settings){
 		.mail_root = ".", .domain = host, .log_target = "auto",
 		.run_as = NULL, .proxy_from = NULL, .hostname = host,
+		.crypt_check = NULL,
 	};
 	for (size_t i = 0; i < N_OPTIONS; i++)
 		store_number(s, &options[i],
@@ -211,6 +216,7 @@ bool config_apply(const struct settings *s, const char *program)
 {
 	log_init(program, s->log_target);
 	lock_set_hostname(s->hostname);
+	password_set_helper(s->crypt_check);
 	if (chdir(s->mail_root) < 0) {
 		log_msg(LOG_ERR, "cannot enter mail root %s: %s", s->mail_root,
 			strerror(errno));
