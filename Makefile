@@ -88,12 +88,18 @@ ifneq ($(HB),$(B))
 $(eval $(call libcommon,$(HB)))
 endif
 
-$(BIN)/smtp-handler: $(call hobj,$(SMTP_SRC)) $(HB)/libcommon.a
-	$(HANDLER_CC) $(LDFLAGS) $(HANDLER_LDFLAGS) -o $@ $^
-$(BIN)/pop3-handler: $(call hobj,$(POP3_SRC)) $(HB)/libcommon.a
-	$(HANDLER_CC) $(LDFLAGS) $(HANDLER_LDFLAGS) -o $@ $^
-$(BIN)/tcpspawn: $(call hobj,$(TCPSPAWN_SRC)) $(HB)/libcommon.a
-	$(HANDLER_CC) $(LDFLAGS) $(TCPSPAWN_LDFLAGS) -o $@ $^
+# $(B)/libc holds the LIBC the handlers were last linked for: when it
+# changes, they are linked again although their objects are older.
+LIBC_STAMP := $(B)/libc
+$(shell mkdir -p $(B) && { [ "$$(cat $(LIBC_STAMP) 2>/dev/null)" = $(LIBC) ] || \
+	echo $(LIBC) > $(LIBC_STAMP); })
+
+$(BIN)/smtp-handler: $(call hobj,$(SMTP_SRC)) $(HB)/libcommon.a $(LIBC_STAMP)
+	$(HANDLER_CC) $(LDFLAGS) $(HANDLER_LDFLAGS) -o $@ $(filter-out $(LIBC_STAMP),$^)
+$(BIN)/pop3-handler: $(call hobj,$(POP3_SRC)) $(HB)/libcommon.a $(LIBC_STAMP)
+	$(HANDLER_CC) $(LDFLAGS) $(HANDLER_LDFLAGS) -o $@ $(filter-out $(LIBC_STAMP),$^)
+$(BIN)/tcpspawn: $(call hobj,$(TCPSPAWN_SRC)) $(HB)/libcommon.a $(LIBC_STAMP)
+	$(HANDLER_CC) $(LDFLAGS) $(TCPSPAWN_LDFLAGS) -o $@ $(filter-out $(LIBC_STAMP),$^)
 $(BIN)/mail-client: $(call obj,$(CLIENT_SRC)) $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^
 
