@@ -38,8 +38,10 @@ static bool default_helper(char path[PATH_MAX])
 		return false;
 	path[n] = '\0';
 	char *slash = strrchr(path, '/');
-	if (!slash || (size_t)(slash + 1 - path) + sizeof name > PATH_MAX)
+	if (!slash || (size_t)(slash + 1 - path) + sizeof name > PATH_MAX) {
+		errno = ENAMETOOLONG;
 		return false;
+	}
 	memcpy(slash + 1, name, sizeof name);
 	return true;
 }
