@@ -19,6 +19,11 @@ SANITIZE = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fram
 # B: where objects go; BIN: where programs go.  The sanitizer pass sets both.
 B   ?= build
 BIN ?= .
+# The test suite exports BIN (the programs under test) to bats: a make run
+# by a test (make install) must not take it for where to build.
+ifeq ($(origin BIN),environment)
+  BIN := .
+endif
 # Handlers are exec'd once per session: linked statically they start
 # faster and smaller (tests/bench/RESULTS.md).  Sanitizers need dynamic.
 HANDLER_LDFLAGS ?= -static
