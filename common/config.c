@@ -11,6 +11,7 @@
 #include "log.h"
 #include "number.h"
 #include "privilege.h"
+#include "users.h"
 
 /* How a value is stored in struct settings.  A number's default comes
  * from mail_limits.h, except MAIL_TIMEOUT's, which is the program's own. */
@@ -59,6 +60,9 @@ static const struct option_spec options[] = {
 		 "header; no other peer is served (default: none)"),
 	TEXT_OPT('H', "MAIL_HOSTNAME", hostname,
 		 "this host's name in lock files (default: host name)"),
+	TEXT_OPT('C', "MAIL_CRYPT_CHECK", crypt_check,
+		 "program checking $-hashed passwords (default: crypt-check "
+		 "beside this program)"),
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
 
@@ -160,11 +164,10 @@ bool config_load(struct settings *s, int argc, char **argv,
 {
 	static char host[256];
 	log_init(program, early_log_target(argc, argv));
-	if (gethostname(host, sizeof host - 1) != 0 || !host[0])
-		strcpy(host, "localhost");
 	*s = (struct settings){
-		.mail_root = ".", .domain = host, .log_target = "auto",
-		.run_as = NULL, .proxy_from = NULL, .hostname = host,
+		.mail_root = ".", .domain = NULL, .log_target = "auto",
+		.run_as = NULL, .proxy_from = NULL, .hostname = NULL,
+		.crypt_check = NULL,
 	};
 	for (size_t i = 0; i < N_OPTIONS; i++)
 		store_number(s, &options[i],
@@ -190,6 +193,16 @@ bool config_load(struct settings *s, int argc, char **argv,
 		if (!set_value(s, o, argv[++i]))
 			return false;
 	}
+	/* The host name is the default of two settings: asked for only
+	 * when one of them is not given. */
+	if (!s->domain || !s->hostname) {
+		if (gethostname(host, sizeof host - 1) != 0 || !host[0])
+			strcpy(host, "localhost");
+		if (!s->domain)
+			s->domain = host;
+		if (!s->hostname)
+			s->hostname = host;
+	}
 	/* The domain goes into every greeting and Received: line. */
 	if (strlen(s->domain) > 253 ||
 	    strspn(s->domain, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -211,7 +224,9 @@ bool config_apply(const struct settings *s, const char *program)
 {
 	log_init(program, s->log_target);
 	lock_set_hostname(s->hostname);
-	if (chdir(s->mail_root) < 0) {
+	password_set_helper(s->crypt_check);
+	/* "." (the default) is where the handler already is. */
+	if (strcmp(s->mail_root, ".") != 0 && chdir(s->mail_root) < 0) {
 		log_msg(LOG_ERR, "cannot enter mail root %s: %s", s->mail_root,
 			strerror(errno));
 		return false;

@@ -11,28 +11,35 @@
 static bool log_to_stderr;
 static char stderr_prefix[128];         /* "program[pid]: " */
 
-static bool same_file(int a, int b)
+/* fd is the same file as st (device and inode). */
+static bool same_file(int fd, const struct stat *st)
 {
-	struct stat sa, sb;
-	if (fstat(a, &sa) < 0 || fstat(b, &sb) < 0)
-		return false;
-	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+	struct stat other;
+	return fstat(fd, &other) == 0 && other.st_dev == st->st_dev &&
+	       other.st_ino == st->st_ino;
 }
 
 void log_init(const char *program, const char *target)
 {
+	/* The settings name their target once they are read: a second call
+	 * for the target already set up has nothing left to do. */
+	static char current[8];
+	if (strcmp(current, target) == 0)
+		return;
+	snprintf(current, sizeof current, "%s", target);
 	struct stat st;
 	if (strcmp(target, "stderr") == 0)
 		log_to_stderr = true;
 	else if (strcmp(target, "syslog") == 0)
 		log_to_stderr = false;
 	else
-		log_to_stderr = fstat(2, &st) == 0 && !same_file(2, 0) &&
-				!same_file(2, 1);
+		log_to_stderr = fstat(2, &st) == 0 && !same_file(0, &st) &&
+				!same_file(1, &st);
 	if (!log_to_stderr)
 		openlog(program, LOG_PID | LOG_NDELAY, LOG_MAIL);
-	snprintf(stderr_prefix, sizeof stderr_prefix, "%s[%ld]: ", program,
-		 (long)getpid());
+	else
+		snprintf(stderr_prefix, sizeof stderr_prefix, "%s[%ld]: ",
+			 program, (long)getpid());
 }
 
 void log_msg(int priority, const char *fmt, ...)

@@ -12,6 +12,7 @@
 
 #define GROUPS_MAX 256
 
+#ifdef __GLIBC__
 static bool local_account(const char *name, uid_t *uid, gid_t *gid)
 {
 	FILE *f = fopen("/etc/passwd", "re");
@@ -53,6 +54,26 @@ static int local_groups(const char *name, gid_t primary,
 		fclose(f);
 	return n;
 }
+#else
+static bool local_account(const char *name, uid_t *uid, gid_t *gid)
+{
+	struct passwd *pw = getpwnam(name);
+	if (!pw)
+		return false;
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	return true;
+}
+
+/* The primary group and every group listing name; -1 when there are more
+ * than fit. */
+static int local_groups(const char *name, gid_t primary,
+			gid_t groups[GROUPS_MAX])
+{
+	int n = GROUPS_MAX;
+	return getgrouplist(name, primary, groups, &n) < 0 ? -1 : n;
+}
+#endif
 
 bool privilege_drop(const char *name)
 {

@@ -5,12 +5,14 @@
 
 #include <stdbool.h>
 
-/* Become user name: its user id, group id and supplementary groups.  The
- * account is read from /etc/passwd and /etc/group directly, not through
- * NSS (getpwnam): the handlers are linked statically, and a static binary
- * cannot load NSS modules safely (asked for a name "files" lacks, glibc
- * dlopens the next source and the process crashes).  Already being that
- * user is success.  Failures are logged (log_msg); false then. */
+/* Become user name: its user id, group id and supplementary groups.  With
+ * glibc the account is read from /etc/passwd and /etc/group directly, not
+ * through NSS (getpwnam): its fallback build links the handlers statically,
+ * and a static glibc binary cannot load NSS modules safely (asked for a
+ * name "files" lacks, it dlopens the next source and the process crashes).
+ * Other C libraries (musl) read those files in getpwnam and getgrouplist
+ * themselves, so those are used.  Already being that user is success.
+ * Failures are logged (log_msg); false then. */
 bool privilege_drop(const char *name);
 
 #endif

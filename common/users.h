@@ -29,7 +29,22 @@ enum users_result users_lookup_any_case(const char *path, const char *name);
 enum users_result users_first(const char *path, char name[USER_NAME_MAX + 1]);
 
 /* Does the password typed match the stored field?  A field starting with
- * '$' is a crypt(3) hash; any other is plaintext, compared in constant time. */
+ * '$' is a crypt(3) hash, checked by the crypt-check helper; any other is
+ * plaintext, compared in constant time. */
 bool password_matches(const char *stored, const char *typed);
+
+/* The crypt-check program password_matches runs (MAIL_CRYPT_CHECK); NULL,
+ * the default, means crypt-check in the directory of the running program. */
+void password_set_helper(const char *path);
+
+/* a and b are equal, found in a time that depends on b's length only. */
+bool password_equal(const char *a, const char *b);
+
+/* crypt-check reads "HASH\0PASSWORD\0" on its standard input, at most
+ * this many octets: a whole users-file field and a whole command line fit. */
+#define CRYPT_CHECK_INPUT_MAX 1024
+/* Its exit statuses. */
+#define CRYPT_CHECK_MATCH 0
+#define CRYPT_CHECK_NO_MATCH 1
 
 #endif

@@ -15,7 +15,8 @@ setup() {
 
 	# What the sources promise, at the documented places.
 	expected=(/usr/sbin/tcpspawn /usr/libexec/mailsuite/smtp-handler
-		  /usr/libexec/mailsuite/pop3-handler /usr/bin/mail-client)
+		  /usr/libexec/mailsuite/pop3-handler
+		  /usr/libexec/mailsuite/crypt-check /usr/bin/mail-client)
 	for page in "$REPO"/handlers/*.1 "$REPO"/client/*.1; do
 		[ -f "$page" ] && expected+=("/usr/share/man/man1/${page##*/}")
 	done
@@ -41,6 +42,10 @@ setup() {
 		"$DEST/usr/libexec/mailsuite/smtp-handler" 2>/dev/null)
 	[[ "$out" == "220 test.example"*"221 "* ]]
 	out=$(crlf 'USER bob' 'PASS pwbob' 'STAT' 'QUIT' |
+		"$DEST/usr/libexec/mailsuite/pop3-handler" 2>/dev/null)
+	[[ "$out" == *"+OK 0 0"* ]]
+	# A hashed password: checked by the crypt-check installed beside it.
+	out=$(crlf 'USER carol' 'PASS secret' 'STAT' 'QUIT' |
 		"$DEST/usr/libexec/mailsuite/pop3-handler" 2>/dev/null)
 	[[ "$out" == *"+OK 0 0"* ]]
 	# The man pages are readable with man -l.

@@ -127,8 +127,7 @@ children() { ps -o pid=,stat= --ppid "$SPAWN_PID" || true; }
 	connect c
 	not read -r -t 5 line <&"$c"
 	exec {c}>&-
-	wait_log "cannot run .*no-such-program"
-	wait_log "exited with status 127"
+	wait_log "cannot run .*no-such-program for 127.0.0.1 port [0-9]*: No such file"
 	kill -0 "$SPAWN_PID"
 }
 

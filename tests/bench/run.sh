@@ -19,7 +19,8 @@
 # work, measured the same way.
 #
 # Builds what it needs itself under build/bench/ (load generator, floor
-# handler, both handlers linked statically and dynamically), starts all of
+# handler, both handlers linked statically with musl where musl-gcc is
+# installed, statically and dynamically with glibc), starts all of
 # it under tcpspawn on kernel-chosen loopback ports, stops it all again,
 # prints one table and writes it to tests/bench/RESULTS.md.  Peak RSS comes
 # from tcpspawn -r (each session's ru_maxrss; it includes the moment between
@@ -56,21 +57,38 @@ mkdir -p "$OUT"
 "$CC" $CFLAGS_BENCH -o "$OUT/loadgen" tests/bench/loadgen.c
 "$CC" $CFLAGS_BENCH -o "$OUT/floor-dynamic" tests/bench/floor.c
 "$CC" $CFLAGS_BENCH -static -o "$OUT/floor-static" tests/bench/floor.c
-for link in static dynamic; do
-	flags=$([ $link = static ] && echo -static || true)
+# The builds compared: "musl" (musl-gcc -static, what make builds where
+# musl-gcc is installed), "static" and "dynamic" (glibc).  Ratios against
+# the musl floor need musl-gcc; without it those rows are left out.
+MUSL_GCC=$(command -v musl-gcc || true)
+LINKS=(static dynamic)
+if [ -n "$MUSL_GCC" ]; then
+	LINKS=(musl static dynamic)
+	"$MUSL_GCC" $CFLAGS_BENCH -static -o "$OUT/floor-musl" tests/bench/floor.c
+else
+	say "musl-gcc not found: the musl build and the musl floor are left out"
+fi
+for link in "${LINKS[@]}"; do
+	libc=$([ $link = musl ] && echo musl || echo glibc)
+	flags=$([ $link = dynamic ] || echo -static)
 	# Paths relative to the repository, as `make` itself uses: the
 	# dependency files name their targets that way.
 	make -s --no-print-directory B="build/bench/$link" \
-		BIN="build/bench/$link" HANDLER_LDFLAGS="$flags" \
+		BIN="build/bench/$link" HANDLER_LDFLAGS="$flags" LIBC=$libc \
 		"build/bench/$link/smtp-handler" \
 		"build/bench/$link/pop3-handler" 2>&1 |
 		grep -v "statically linked applications requires at runtime\|in function .drop_privileges" >&2 || true
 done
 LOADGEN=$OUT/loadgen
 TCPSPAWN=$REPO/tcpspawn
-# The build `make` ships (the repository root) runs scenarios 2 to 4.
-SHIPPED=$(ldd "$REPO/pop3-handler" > /dev/null 2>&1 && echo dynamic ||
-	  echo static)
+# The build `make` ships (the repository root) runs scenarios 2 to 4;
+# build/libc names the C library make last linked it with.
+if [ "$(cat "$REPO/build/libc" 2>/dev/null)" = musl ]; then
+	SHIPPED=musl
+else
+	SHIPPED=$(ldd "$REPO/pop3-handler" > /dev/null 2>&1 && echo dynamic ||
+		  echo static)
+fi
 
 # ---- the mail root ----------------------------------------------------------
 
@@ -171,7 +189,7 @@ overall() {
 
 # ---- 1. session cost --------------------------------------------------------
 
-for link in static dynamic; do
+for link in "${LINKS[@]}"; do
 	serve "smtp-$link" "$OUT/$link/smtp-handler"
 	serve "pop3-$link" "$OUT/$link/pop3-handler"
 	serve "floor-$link" "$OUT/floor-$link"
@@ -206,7 +224,7 @@ lock_rate() {
 for run in $(seq "$RUNS"); do
 	for c in 1 8; do
 		n=$((c == 1 ? 800 : 1600))
-		for link in static dynamic; do
+		for link in "${LINKS[@]}"; do
 			for prog in smtp pop3; do
 				sliced $run handler_sessions floor_sessions \
 					"session.$prog.$link.c$c" \
@@ -230,6 +248,21 @@ for run in $(seq "$RUNS"); do
 			ratio "session.floor-$prog.dynamic.c$c" \
 				"session.floor-$prog.dynamic.c$c" \
 				"session.floor-$prog.static.c$c"
+		done
+		[ -n "$MUSL_GCC" ] || continue
+		# Every build against the musl floor of the same run, and the
+		# musl build against static glibc.
+		for prog in smtp pop3; do
+			for link in static dynamic; do
+				ratio "session.$prog.$link.musl-floor.c$c" \
+					"session.$prog.$link.c$c" \
+					"session.floor-$prog.musl.c$c"
+			done
+			ratio "session.floor-$prog.static-musl.c$c" \
+				"session.floor-$prog.static.c$c" \
+				"session.floor-$prog.musl.c$c"
+			ratio "session.$prog.musl-static.c$c" \
+				"session.$prog.musl.c$c" "session.$prog.static.c$c"
 		done
 	done
 done
@@ -353,7 +386,7 @@ say "== 5. memory"
 # streaming one large message shows the per-byte cost without the
 # per-message one.
 serve cat-big cat "$(mailbox big0)"
-for link in static dynamic; do
+for link in "${LINKS[@]}"; do
 	serve "mem-smtp-$link" "$OUT/$link/smtp-handler"
 	serve "mem-pop3-$link" "$OUT/$link/pop3-handler"
 	rm -f "$(mailbox big0)"
@@ -377,7 +410,7 @@ peak() {
 	for name in "$@"; do files+=("$WORK/$name.log"); done
 	sed -n 's/.*peak RSS \([0-9]*\) KiB.*/\1/p' "${files[@]}" | sort -n | tail -n 1
 }
-for link in static dynamic; do
+for link in "${LINKS[@]}"; do
 	record "rss.smtp.$link.all" "$(peak "smtp-$link" "mem-smtp-$link" \
 		$([ $link = "$SHIPPED" ] && echo smtp))"
 	record "rss.pop3.$link.all" "$(peak "pop3-$link" "mem-pop3-$link" "mem-index-$link" \
@@ -544,7 +577,7 @@ table() {
 	echo "| measurement | median (min-max) | floor (median) | ratio, median (min-max) | target | met |"
 	echo "|---|---|---|---|---|---|"
 	for c in 1 8; do
-		for link in static dynamic; do
+		for link in "${LINKS[@]}"; do
 			for prog in smtp pop3; do
 				row "1. $prog-handler session, $link, C=$c" \
 					"session.$prog.$link.c$c" "sessions/s" \
@@ -561,6 +594,29 @@ table() {
 				"session.floor-$prog.dynamic.c$c" "sessions/s" \
 				"session.floor-$prog.static.c$c" "floor, static" \
 				"session.floor-$prog.dynamic.c$c"
+		done
+		[ -n "$MUSL_GCC" ] || continue
+		for prog in smtp pop3; do
+			row "1. floor ($prog dialog): static glibc vs musl, C=$c" \
+				"session.floor-$prog.static.c$c" "sessions/s" \
+				"session.floor-$prog.musl.c$c" "floor, musl" \
+				"session.floor-$prog.static-musl.c$c"
+			# (The musl build's own rows above hold it against this floor.)
+			for link in static dynamic; do
+				row "1. $prog-handler session, $link, C=$c, vs the musl floor" \
+					"session.$prog.$link.c$c" "sessions/s" \
+					"session.floor-$prog.musl.c$c" "floor, musl" \
+					"session.$prog.$link.musl-floor.c$c"
+			done
+			if [ $prog = smtp ] && [ $c = 8 ]; then
+				target=(ge 1.4)
+			else
+				target=()
+			fi
+			row "1. $prog-handler session, musl vs static glibc, C=$c" \
+				"session.$prog.musl.c$c" "sessions/s" \
+				"session.$prog.static.c$c" "static glibc" \
+				"session.$prog.musl-static.c$c" "${target[@]}"
 		done
 	done
 	row "2. fsync floor: append $STORED octets, fsync" fsync.floor "/s"
@@ -609,15 +665,17 @@ table() {
 		row "4. DELE 1 + QUIT (rewrite), $n messages" "update.r$n" ms \
 			"cp.r$n" "cp + fsync" "update.r$n" le 2
 	done
-	for link in static dynamic; do
+	for link in "${LINKS[@]}"; do
+		# The musl build is held to 512 KiB, the glibc ones to 2 MiB.
+		local rss_max=$([ $link = musl ] && echo 512 || echo 2048)
 		for prog in smtp pop3; do
 			row "5. $prog-handler peak RSS, $link, every session" \
-				"rss.$prog.$link.all" KiB "" "" - le 2048
+				"rss.$prog.$link.all" KiB "" "" - le $rss_max
 			row "5. $prog-handler peak RSS, $link, 50 MB message" \
-				"rss.$prog.$link.big" KiB "" "" - le 2048
+				"rss.$prog.$link.big" KiB "" "" - le $rss_max
 		done
 		row "5. pop3-handler peak RSS, $link, 100000-message maildrop" \
-			"rss.pop3.$link.index" KiB "" "" - le 2048
+			"rss.pop3.$link.index" KiB "" "" - le $rss_max
 		row "5. floor handler peak RSS, $link (the baseline)" \
 			"rss.floor.$link" KiB
 	done
@@ -680,8 +738,9 @@ git diff --quiet HEAD 2>/dev/null || commit="$commit (with uncommitted changes)"
 		echo "inode table is unwritten), so lock files cost more here than on a"
 		echo "journaled ext4."
 	fi
-	echo "Peak RSS includes the moment between"
-	echo "tcpspawn's fork and the exec (the floor handler's row is that baseline)."
+	echo "Builds: musl (musl-gcc -static, the default where installed), static"
+	echo "and dynamic (glibc).  Peak RSS includes the moment before the exec"
+	echo "(the floor handler's row is that baseline)."
 	echo "Scenario 6 puts HAProxy (conf/haproxy/haproxy.cfg, PROXY v2) in front"
 	echo "of one and of two handler hosts sharing the mail root; its ratios hold"
 	echo "it against the same load sent direct, and two hosts against one."
