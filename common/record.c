@@ -148,11 +148,17 @@ static void append_masked(const char *data, size_t len)
 	append(&files[0], out, n);
 }
 
+/* The filter holds back up to four octets of a line's start; the end of
+ * input (len 0) lets them out.  Octets after a QUIT that are never
+ * followed by an end of input the handler reads stay held back. */
 void record_in(const void *data, size_t len)
 {
 	if (files[0].fd < 0)
 		return;
-	if (mask_pass)
+	if (mask_pass && len == 0 && head_len < sizeof line_head) {
+		append(&files[0], line_head, head_len);
+		head_len = 0;
+	} else if (mask_pass)
 		append_masked(data, len);
 	else
 		append(&files[0], data, len);
