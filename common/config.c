@@ -63,6 +63,9 @@ static const struct option_spec options[] = {
 	TEXT_OPT('C', "MAIL_CRYPT_CHECK", crypt_check,
 		 "program checking $-hashed passwords (default: crypt-check "
 		 "beside this program)"),
+	TEXT_OPT('R', "MAIL_RECORD", record_dir,
+		 "existing directory to record each session into, as golden "
+		 "test files (default: none)"),
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
 
@@ -167,7 +170,7 @@ bool config_load(struct settings *s, int argc, char **argv,
 	*s = (struct settings){
 		.mail_root = ".", .domain = NULL, .log_target = "auto",
 		.run_as = NULL, .proxy_from = NULL, .hostname = NULL,
-		.crypt_check = NULL,
+		.crypt_check = NULL, .record_dir = NULL,
 	};
 	for (size_t i = 0; i < N_OPTIONS; i++)
 		store_number(s, &options[i],

@@ -31,6 +31,7 @@ struct settings {
 	const char *proxy_from;    /* MAIL_PROXY_FROM  -P  trusted proxies */
 	const char *hostname;      /* MAIL_HOSTNAME    -H  name in lock files */
 	const char *crypt_check;   /* MAIL_CRYPT_CHECK -C  hash checker, or NULL */
+	const char *record_dir;    /* MAIL_RECORD      -R  transcripts, or NULL */
 };
 
 /* Fill s from the defaults, the environment, then argv; MAIL_TIMEOUT's

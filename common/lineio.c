@@ -13,12 +13,14 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "record.h"
 #include "stamp.h"
 
 void reader_init(struct line_reader *r, int fd, int timeout_ms,
 		 struct writer *flush_first)
 {
 	r->fd = fd;
+	r->record = false;
 	r->timeout_ms = timeout_ms;
 	r->flush_first = flush_first;
 	r->start = r->end = 0;
@@ -56,6 +58,8 @@ static enum line_status fill(struct line_reader *r, long long deadline)
 		}
 		if (got == 0)
 			r->eof = true;
+		if (r->record)
+			record_in(r->buf + r->end, (size_t)got);
 		r->end += (size_t)got;
 		return LINE_OK;
 	}
@@ -183,6 +187,7 @@ enum line_status reader_skip_rest(struct line_reader *r)
 void writer_init(struct writer *w, int fd)
 {
 	w->fd = fd;
+	w->record = false;
 	w->failed = false;
 	w->len = 0;
 }
@@ -215,10 +220,22 @@ bool write_all(int fd, const void *buf, size_t len)
 	return true;
 }
 
+/* The one place session output reaches its fd: the recording is taken
+ * here, of what was written. */
+static void writer_write(struct writer *w, const void *data, size_t len)
+{
+	if (w->failed)
+		return;
+	if (!write_all(w->fd, data, len))
+		w->failed = true;
+	else if (w->record)
+		record_out(data, len);
+}
+
 bool writer_flush(struct writer *w)
 {
-	if (w->len > 0 && !w->failed && !write_all(w->fd, w->buf, w->len))
-		w->failed = true;
+	if (w->len > 0)
+		writer_write(w, w->buf, w->len);
 	w->len = 0;
 	return !w->failed;
 }
@@ -228,8 +245,7 @@ void writer_put(struct writer *w, const void *data, size_t len)
 	if (w->len + len > sizeof w->buf)
 		writer_flush(w);
 	if (len >= sizeof w->buf) {
-		if (!w->failed && !write_all(w->fd, data, len))
-			w->failed = true;
+		writer_write(w, data, len);
 		return;
 	}
 	memcpy(w->buf + w->len, data, len);

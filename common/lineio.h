@@ -20,6 +20,7 @@
 
 struct writer {
 	int fd;
+	bool record;            /* copy what is written to record_out */
 	bool failed;            /* a write failed: the peer is gone */
 	size_t len;
 	char buf[WRITER_BUFSIZE];
@@ -44,6 +45,7 @@ struct line {
 
 struct line_reader {
 	int fd;
+	bool record;            /* copy what is read to record_in */
 	int timeout_ms;         /* < 0: wait forever */
 	struct writer *flush_first;
 	size_t start, end;

@@ -30,6 +30,10 @@
 #define USER_NAME_MAX 64
 /* Longest password field in userinfo.txt: room for any crypt(3) hash. */
 #define USER_PASSWORD_MAX 255
+/* MAIL_RECORD: octets kept of each of a session's two recording files,
+ * 1 MiB, so a recorded session cannot fill the disk (a large DATA is cut,
+ * and the recording no longer replays). */
+#define RECORD_FILE_MAX 1048576
 
 /* ---- Defaults of the settings (common/config.c) ---- */
 

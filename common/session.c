@@ -1,11 +1,13 @@
 /* session: see session.h. */
 #include "session.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "log.h"
 #include "proxy.h"
+#include "record.h"
 
 int session_start(struct session *s, const struct protocol *p, int argc,
 		  char **argv, const char *program, int default_timeout_seconds)
@@ -17,12 +19,21 @@ int session_start(struct session *s, const struct protocol *p, int argc,
 	writer_no_delay(1);
 	writer_timeout(1, s->settings.timeout_ms);
 	reader_init(&s->in, 0, s->settings.timeout_ms, &s->out);
+	/* The directory is opened where the handler started, the files are
+	 * created as the user it runs as. */
+	record_open_dir(s->settings.record_dir);
 	if (!config_apply(&s->settings, program)) {
 		/* The client is connected already: tell it. */
 		p->loop_reply(s, LOOP_UNAVAILABLE, NULL);
 		writer_flush(&s->out);
 		return EXIT_UNAVAILABLE;
 	}
+	/* Recorded from before the PROXY header on, as a replay sends it. */
+	char protocol[8];
+	snprintf(protocol, sizeof protocol, "%.*s", (int)strcspn(program, "-"),
+		 program);
+	record_start(protocol);
+	s->in.record = s->out.record = true;
 	peer_identify(s->peer);
 	/* Behind a load balancer: the client's address, before the greeting. */
 	if (!proxy_accept(&s->in, s->settings.proxy_from, s->peer))

@@ -62,6 +62,18 @@ mask() {
 		-e 's/<[0-9A-F]+\.[0-9A-F]+\.[0-9A-F]+\.[0-9A-F]+@/<<ID>@/g'
 }
 
+# golden_mailroot NAME: the fresh mail root a golden transcript NAME runs
+# over (see golden).
+golden_mailroot() {
+	make_mailroot
+	case $1 in
+	pop3-*)
+		cp "$REPO/USERS/alice/my_mailbox.txt" "$(mailbox alice)"
+		cp "$REPO/tests/golden/pop3-mailbox.txt" "$(mailbox bob)"
+		;;
+	esac
+}
+
 # golden NAME [PREFIX...]: run the transcript tests/golden/NAME.* through
 # the handler its name begins with (smtp- or pop3-), with PREFIX in front
 # of the handler if given (valgrind-golden.sh passes its memcheck).
@@ -74,15 +86,11 @@ mask() {
 # reply line must end in CR LF.  The replies are left in
 # $BATS_TEST_TMPDIR/out.  GOLDEN_UPDATE=1 rewrites .out and an existing
 # .mbox instead of comparing (review the diff before committing them).
+# GOLDEN_DIR: where the transcripts are, if not tests/golden.
 golden() {
-	local name=$1 dir="$BATS_TEST_DIRNAME/golden" tmp=$BATS_TEST_TMPDIR; shift
-	make_mailroot
-	case $name in
-	pop3-*)
-		cp "$REPO/USERS/alice/my_mailbox.txt" "$(mailbox alice)"
-		cp "$dir/pop3-mailbox.txt" "$(mailbox bob)"
-		;;
-	esac
+	local name=$1 dir=${GOLDEN_DIR:-$BATS_TEST_DIRNAME/golden}
+	local tmp=$BATS_TEST_TMPDIR; shift
+	golden_mailroot "$name"
 	MAIL_MAX_ERRORS=100 "$@" "$BIN/${name%%-*}-handler" < "$dir/$name.in" \
 		> "$tmp/raw" 2> "$tmp/log"
 	if grep -qv $'\r$' "$tmp/raw"; then
