@@ -383,31 +383,51 @@ static void piece_out(const struct smtp_session *s, struct receipt *m,
 	m->mid_line = !complete;
 }
 
-static void piece_add(const struct smtp_session *s, struct receipt *m, char c)
+/* Add len octets of a line (no line ending among them) to the line being
+ * put together, handing on each full piece. */
+static void piece_add(const struct smtp_session *s, struct receipt *m,
+		      const char *text, size_t len)
 {
-	if (m->piece_len == sizeof m->piece)
-		piece_out(s, m, false);
-	m->piece[m->piece_len++] = c;
+	while (len > 0) {
+		if (m->piece_len == sizeof m->piece)
+			piece_out(s, m, false);
+		size_t n = sizeof m->piece - m->piece_len;
+		if (n > len)
+			n = len;
+		memcpy(m->piece + m->piece_len, text, n);
+		m->piece_len += n;
+		text += n;
+		len -= n;
+	}
 }
 
 /* A chunk's octets into the stored form.  Lines end as in DATA: at CR LF
  * or a bare LF; a CR not followed by LF is an octet of its line, as DATA
- * keeps it, so both commands store the same bytes the same way. */
+ * keeps it, so both commands store the same bytes the same way.  The
+ * octets between line endings are copied as one span. */
 static void chunk_convert(const struct smtp_session *s, struct receipt *m,
 			  const char *data, size_t len)
 {
-	for (size_t i = 0; i < len && !m->too_big && !m->spool_error; i++) {
-		char c = data[i];
-		if (c == '\n') {
+	const char *p = data, *end = data + len;
+	while (p < end && !m->too_big && !m->spool_error) {
+		if (*p == '\n') {
 			m->pending_cr = false;
 			piece_out(s, m, true);
+			p++;
 			continue;
 		}
 		if (m->pending_cr)
-			piece_add(s, m, '\r');
-		m->pending_cr = c == '\r';
-		if (!m->pending_cr)
-			piece_add(s, m, c);
+			piece_add(s, m, "\r", 1);
+		m->pending_cr = *p == '\r';
+		if (m->pending_cr) {
+			p++;
+			continue;
+		}
+		const char *q = p;
+		while (q < end && *q != '\r' && *q != '\n')
+			q++;
+		piece_add(s, m, p, (size_t)(q - p));
+		p = q;
 	}
 }
 
@@ -416,7 +436,7 @@ static void chunk_convert(const struct smtp_session *s, struct receipt *m,
 static void chunk_finish(const struct smtp_session *s, struct receipt *m)
 {
 	if (m->pending_cr)
-		piece_add(s, m, '\r');
+		piece_add(s, m, "\r", 1);
 	m->pending_cr = false;
 	if (m->piece_len > 0 || m->mid_line)
 		piece_out(s, m, true);
