@@ -26,13 +26,12 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "mail_limits.h"
 #include "number.h"
 #include "peer.h"
 #include "privilege.h"
 
 #define DEFAULT_MAXCONN 40
-#define TEXT(x) TEXT_(x)        /* a macro's value as a string literal */
-#define TEXT_(x) #x
 #define BACKLOG 64
 #define RETRY_PAUSE_MS 200 /* after a failed accept or spawn */
 
@@ -41,7 +40,7 @@ static const char usage_text[] =
 	"PORT PROGRAM [ARG...]\n"
 	"  -b ADDR     IPv4 or IPv6 address to listen on (default 0.0.0.0)\n"
 	"  -c MAXCONN  most sessions at once (default "
-	TEXT(DEFAULT_MAXCONN) ")\n"
+	LIMIT_TEXT(DEFAULT_MAXCONN) ")\n"
 	"  -u USER     switch to USER after binding the port\n"
 	"  -p FILE     write the bound port number to FILE (useful with PORT 0)\n"
 	"  -r          log each session's peak resident memory when it ends\n";
@@ -215,14 +214,13 @@ static void make_session_env(void)
  * variables set, the signal mask tcpspawn was started with and default
  * dispositions.  posix_spawn, not fork: the child shares our memory until
  * its exec instead of copying our page tables, so a session costs less. */
-static int spawn_session(int conn, const struct sockaddr_storage *remote,
+static int spawn_session(int conn, const char *ip, const char *port,
 			 char **program, const sigset_t *old_mask, pid_t *pid)
 {
 	struct sockaddr_storage local;
 	socklen_t local_len = sizeof local;
-	char ip[INET6_ADDRSTRLEN], port[8], lip[INET6_ADDRSTRLEN], lport[8];
+	char lip[INET6_ADDRSTRLEN], lport[8];
 	getsockname(conn, (struct sockaddr *)&local, &local_len);
-	address_text(remote, ip, sizeof ip, port, sizeof port);
 	address_text(&local, lip, sizeof lip, lport, sizeof lport);
 	const char *values[UCSPI_SET] = { "TCP", ip, port, lip, lport };
 	for (size_t j = 0; j < UCSPI_SET; j++)
@@ -289,11 +287,11 @@ static void accept_one(int listen_fd, char **program, const sigset_t *old_mask,
 		pause_briefly();
 		return;
 	}
-	pid_t pid;
-	int err = spawn_session(conn, &remote, program, old_mask, &pid);
-	close(conn);
 	char ip[INET6_ADDRSTRLEN], port[8];
 	address_text(&remote, ip, sizeof ip, port, sizeof port);
+	pid_t pid;
+	int err = spawn_session(conn, ip, port, program, old_mask, &pid);
+	close(conn);
 	if (err != 0) {
 		say("cannot run %s for %s port %s: %s", program[0], ip, port,
 		    strerror(err));
