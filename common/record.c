@@ -102,12 +102,28 @@ static void append(struct record_file *f, const char *data, size_t len)
 	}
 }
 
+/* What the POP3 filter lets through, gathered and written in pieces. */
+struct filtered {
+	char buf[LINEIO_BUFSIZE];
+	size_t len;
+};
+
+static void emit(struct filtered *f, const char *data, size_t len)
+{
+	if (f->len + len > sizeof f->buf) {
+		append(&files[0], f->buf, f->len);
+		f->len = 0;
+	}
+	memcpy(f->buf + f->len, data, len);
+	f->len += len;
+}
+
 /* The POP3 filter: a line beginning "PASS " (any case) is kept up to the
- * space, its argument becomes eight stars, and its line ending is kept. */
+ * space, its argument becomes eight stars, and its line ending is kept.
+ * The first five octets of each line are held back until they tell. */
 static void append_masked(const char *data, size_t len)
 {
-	char out[LINEIO_BUFSIZE + 16];
-	size_t n = 0;
+	struct filtered f = { .len = 0 };
 	for (size_t i = 0; i < len; i++) {
 		char c = data[i];
 		if (in_password) {
@@ -116,36 +132,22 @@ static void append_masked(const char *data, size_t len)
 			in_password = false;
 		} else if (head_len < sizeof line_head && c != '\n') {
 			line_head[head_len++] = c;
-			if (head_len == sizeof line_head &&
-			    strncasecmp(line_head, "PASS ", 5) == 0) {
-				memcpy(out + n, line_head, 5);
-				memcpy(out + n + 5, "********", 8);
-				n += 13;
-				in_password = true;
-			} else if (head_len == sizeof line_head) {
-				memcpy(out + n, line_head, head_len);
-				n += head_len;
-			}
-			if (n >= LINEIO_BUFSIZE) {
-				append(&files[0], out, n);
-				n = 0;
+			if (head_len == sizeof line_head) {
+				emit(&f, line_head, head_len);
+				in_password = strncasecmp(line_head, "PASS ", 5) == 0;
+				if (in_password)
+					emit(&f, "********", 8);
 			}
 			continue;
 		}
 		if (c == '\n') {
-			if (head_len < sizeof line_head) {
-				memcpy(out + n, line_head, head_len);
-				n += head_len;
-			}
+			if (head_len < sizeof line_head)
+				emit(&f, line_head, head_len);
 			head_len = 0;
 		}
-		out[n++] = c;
-		if (n >= LINEIO_BUFSIZE) {
-			append(&files[0], out, n);
-			n = 0;
-		}
+		emit(&f, &c, 1);
 	}
-	append(&files[0], out, n);
+	append(&files[0], f.buf, f.len);
 }
 
 /* The filter holds back up to four octets of a line's start; the end of
