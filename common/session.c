@@ -1,7 +1,6 @@
 /* session: see session.h. */
 #include "session.h"
 
-#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -29,10 +28,7 @@ int session_start(struct session *s, const struct protocol *p, int argc,
 		return EXIT_UNAVAILABLE;
 	}
 	/* Recorded from before the PROXY header on, as a replay sends it. */
-	char protocol[8];
-	snprintf(protocol, sizeof protocol, "%.*s", (int)strcspn(program, "-"),
-		 program);
-	record_start(protocol);
+	record_start(p->name);
 	s->in.record = s->out.record = true;
 	peer_identify(s->peer);
 	/* Behind a load balancer: the client's address, before the greeting. */

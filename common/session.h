@@ -68,6 +68,7 @@ enum loop_reply {
 };
 
 struct protocol {
+	const char *name;       /* "smtp", "pop3": in recordings' names */
 	size_t line_max;        /* longest command line in octets, its CR LF
 				 * or LF included */
 	const struct command *commands;

@@ -319,6 +319,7 @@ static void after_command(struct session *base)
 }
 
 const struct protocol pop3_protocol = {
+	.name = "pop3",
 	.line_max = POP3_LINE_MAX,
 	.commands = commands,
 	.loop_reply = pop3_loop_reply,

@@ -360,6 +360,7 @@ static const struct command commands[] = {
 };
 
 const struct protocol smtp_protocol = {
+	.name = "smtp",
 	.line_max = SMTP_LINE_MAX,
 	.commands = commands,
 	.loop_reply = smtp_loop_reply,
