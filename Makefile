@@ -1,5 +1,5 @@
 # Mail server suite: smtp-handler, pop3-handler, tcpspawn, mail-client.
-#   make          build the four programs into the repository root
+#   make          build the four programs and crypt-check into the repository root
 #   make check    build, run every test, then again under ASan+UBSan
 #   make run      start SMTP (2525) and POP3 (1110) on this repository's store
 #   make bench    run the benchmarks
