@@ -150,3 +150,8 @@ enum login_result login_attempt(const char *user, const char *typed,
 		;
 	return r;
 }
+
+bool login_failures_left(int *failures)
+{
+	return ++*failures < LOGIN_MAX_FAILURES;
+}

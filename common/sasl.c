@@ -10,6 +10,14 @@ const char *const sasl_mechanism_names[] = {
 	[SASL_PLAIN] = "PLAIN", [SASL_LOGIN] = "LOGIN", [SASL_UNKNOWN] = NULL,
 };
 
+const char *sasl_login_method(enum sasl_mechanism m)
+{
+	static const char *const methods[] = {
+		[SASL_PLAIN] = "AUTH PLAIN", [SASL_LOGIN] = "AUTH LOGIN",
+	};
+	return methods[m];
+}
+
 enum sasl_mechanism sasl_mechanism_named(const char *name)
 {
 	enum sasl_mechanism m = SASL_PLAIN;
@@ -131,9 +139,10 @@ static void take_user(struct sasl_login *login, const char *name, size_t len)
 static void take_password(struct sasl_login *login, const char *typed,
 			  size_t len)
 {
-	login->too_long = len > USER_PASSWORD_MAX;
-	if (login->too_long)
+	if (len > USER_PASSWORD_MAX) {
+		login->user[0] = '\0';
 		len = 0;
+	}
 	memcpy(login->password, typed, len);
 	login->password[len] = '\0';
 }
@@ -172,7 +181,7 @@ enum sasl_result sasl_exchange(struct session *s, enum sasl_mechanism m,
 {
 	struct response r;
 	enum sasl_result result;
-	*login = (struct sasl_login){ .too_long = false };
+	*login = (struct sasl_login){ .user = "" };
 	if (initial)
 		result = decode(initial, strlen(initial), &r);
 	else if (m == SASL_PLAIN)

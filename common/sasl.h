@@ -16,6 +16,9 @@ enum sasl_mechanism { SASL_PLAIN, SASL_LOGIN, SASL_UNKNOWN };
  * EHLO's AUTH line and CAPA's SASL line list. */
 extern const char *const sasl_mechanism_names[];
 
+/* "AUTH PLAIN", "AUTH LOGIN": how a login was made, for log lines. */
+const char *sasl_login_method(enum sasl_mechanism m);
+
 /* The mechanism of that name, in any case. */
 enum sasl_mechanism sasl_mechanism_named(const char *name);
 
@@ -34,12 +37,11 @@ enum sasl_result {
 };
 
 /* What the client claimed.  user is "" when the name it gave cannot be a
- * user; password is "" with too_long set when it exceeds any stored one:
- * either way the check fails as a wrong password does. */
+ * user, or the password is longer than any stored one: the check then
+ * fails as it does for an unknown user. */
 struct sasl_login {
 	char user[USER_NAME_MAX + 1];
 	char password[USER_PASSWORD_MAX + 1];
-	bool too_long;
 };
 
 /* Run mechanism m to its end.  initial: the initial response from the

@@ -53,6 +53,10 @@ enum login_result login_attempt(const char *user, const char *typed,
 				const char *how, const char *peer,
 				int delay_ms);
 
+/* Count one more failed login in *failures: may the session go on
+ * (LOGIN_MAX_FAILURES)? */
+bool login_failures_left(int *failures);
+
 /* The crypt-check program password_matches runs (MAIL_CRYPT_CHECK); NULL,
  * the default, means crypt-check in the directory of the running program. */
 void password_set_helper(const char *path);

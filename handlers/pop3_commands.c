@@ -113,7 +113,7 @@ static enum status check_login(struct pop3_session *s, const char *how,
 	case LOGIN_NO_SUCH_USER:
 		break;
 	}
-	if (++s->auth_failures < LOGIN_MAX_FAILURES)
+	if (login_failures_left(&s->auth_failures))
 		return reply(s, ERR_AUTH_FAILED);
 	reply(s, ERR_TOO_MANY_FAILURES);
 	return STATUS_TOO_MANY_ERRORS;
@@ -151,27 +151,23 @@ static enum status cmd_auth(struct session *base, char *args)
 	if (!allowed)
 		return reply(s, ERR_NEEDS_TLS);
 	s->user_given = false;
+	static const enum reply refusals[] = {
+		[SASL_CANCELLED] = ERR_AUTH_CANCELLED,
+		[SASL_MALFORMED] = ERR_AUTH_MALFORMED,
+		[SASL_TOO_LONG] = ERR_AUTH_TOO_LONG,
+		[SASL_TIMEOUT] = ERR_TIMEOUT,
+	};
 	struct sasl_login login;
-	switch (sasl_exchange(base, m, *initial ? initial : NULL, "+ ",
-			      &login)) {
-	case SASL_DONE:
-		break;
-	case SASL_CANCELLED:
-		return reply(s, ERR_AUTH_CANCELLED);
-	case SASL_MALFORMED:
-		return reply(s, ERR_AUTH_MALFORMED);
-	case SASL_TOO_LONG:
-		return reply(s, ERR_AUTH_TOO_LONG);
-	case SASL_TIMEOUT:
-		reply(s, ERR_TIMEOUT);
-		return STATUS_TIMEOUT;
-	case SASL_GONE:
+	enum sasl_result result = sasl_exchange(base, m, *initial ? initial :
+						NULL, "+ ", &login);
+	if (result == SASL_GONE)
 		return STATUS_GONE;
+	if (result != SASL_DONE) {
+		enum status r = reply(s, refusals[result]);
+		return result == SASL_TIMEOUT ? STATUS_TIMEOUT : r;
 	}
 	memcpy(s->user, login.user, sizeof s->user);
-	enum status r = check_login(s, m == SASL_PLAIN ? "AUTH PLAIN" :
-				    "AUTH LOGIN",
-				    login.too_long ? "\x01" : login.password);
+	enum status r = check_login(s, sasl_login_method(m), login.password);
 	sasl_forget(&login);
 	return r;
 }

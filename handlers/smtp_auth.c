@@ -26,10 +26,9 @@ static enum status check_credentials(struct smtp_session *s,
 				     enum sasl_mechanism m,
 				     const struct sasl_login *login)
 {
-	const char *how = m == SASL_PLAIN ? "AUTH PLAIN" : "AUTH LOGIN";
+	const char *how = sasl_login_method(m);
 	const char *peer = s->session.peer;
-	switch (login_attempt(login->user, login->too_long ? "\x01" :
-			      login->password, how, peer,
+	switch (login_attempt(login->user, login->password, how, peer,
 			      s->session.settings.auth_delay_ms)) {
 	case LOGIN_OK:
 		memcpy(s->auth_user, login->user, sizeof s->auth_user);
@@ -42,7 +41,7 @@ static enum status check_credentials(struct smtp_session *s,
 	case LOGIN_NO_SUCH_USER:
 		break;
 	}
-	if (++s->auth_failures < LOGIN_MAX_FAILURES)
+	if (login_failures_left(&s->auth_failures))
 		return reply(s, REPLY_AUTH_FAILED);
 	reply(s, REPLY_AUTH_TOO_MANY, s->session.settings.domain);
 	return STATUS_TOO_MANY_ERRORS;
@@ -63,24 +62,23 @@ enum status smtp_auth(struct smtp_session *s, char *args)
 		return reply(s, REPLY_AUTH_UNKNOWN_MECHANISM);
 	if (!session_plaintext_auth_allowed(&s->session))
 		return reply(s, REPLY_AUTH_NEEDS_TLS);
+	static const enum reply refusals[] = {
+		[SASL_CANCELLED] = REPLY_AUTH_CANCELLED,
+		[SASL_MALFORMED] = REPLY_AUTH_MALFORMED,
+		[SASL_TOO_LONG] = REPLY_AUTH_TOO_LONG,
+		[SASL_TIMEOUT] = REPLY_TIMEOUT,
+	};
 	struct sasl_login login;
-	enum status r;
-	switch (sasl_exchange(&s->session, m, initial, "334 ", &login)) {
-	case SASL_DONE:
-		r = check_credentials(s, m, &login);
-		sasl_forget(&login);
-		return r;
-	case SASL_CANCELLED:
-		return reply(s, REPLY_AUTH_CANCELLED);
-	case SASL_MALFORMED:
-		return reply(s, REPLY_AUTH_MALFORMED);
-	case SASL_TOO_LONG:
-		return reply(s, REPLY_AUTH_TOO_LONG);
-	case SASL_TIMEOUT:
-		reply(s, REPLY_TIMEOUT, s->session.settings.domain);
-		return STATUS_TIMEOUT;
-	case SASL_GONE:
-		break;
+	enum sasl_result result = sasl_exchange(&s->session, m, initial,
+						"334 ", &login);
+	if (result == SASL_GONE)
+		return STATUS_GONE;
+	if (result != SASL_DONE) {
+		enum status r = reply(s, refusals[result],
+				      s->session.settings.domain);
+		return result == SASL_TIMEOUT ? STATUS_TIMEOUT : r;
 	}
-	return STATUS_GONE;
+	enum status r = check_credentials(s, m, &login);
+	sasl_forget(&login);
+	return r;
 }
