@@ -15,7 +15,13 @@
 
 /* How a value is stored in struct settings.  A number's default comes
  * from mail_limits.h, except MAIL_TIMEOUT's, which is the program's own. */
-enum kind { TEXT, OFF, SIZE, INT, UNSIGNED, TIMEOUT };
+enum kind { TEXT, OFF, SIZE, INT, UNSIGNED, TIMEOUT, CHOICE };
+
+/* The words a CHOICE setting takes; the value stored is the word's
+ * index, so each list follows its enum in config.h. */
+static const char *const yes_no[] = { "no", "yes", NULL };
+static const char *const plaintext_auth_words[] = {
+	"tls-or-loopback", "tls", "always", NULL };
 
 struct option_spec {
 	char flag;
@@ -24,12 +30,15 @@ struct option_spec {
 	size_t offset;
 	unsigned long long min, max, default_value;
 	const char *help;
+	const char *const *choices;     /* CHOICE only */
 };
 
 #define TEXT_OPT(f, e, field, h) \
-	{ f, e, TEXT, offsetof(struct settings, field), 0, 0, 0, h }
+	{ f, e, TEXT, offsetof(struct settings, field), 0, 0, 0, h, NULL }
 #define NUM_OPT(f, e, kind, field, lo, hi, dflt, h) \
-	{ f, e, kind, offsetof(struct settings, field), lo, hi, dflt, h }
+	{ f, e, kind, offsetof(struct settings, field), lo, hi, dflt, h, NULL }
+#define CHOICE_OPT(f, e, field, words, dflt, h) \
+	{ f, e, CHOICE, offsetof(struct settings, field), 0, 0, dflt, h, words }
 
 static const struct option_spec options[] = {
 	TEXT_OPT('r', "MAIL_ROOT", mail_root,
@@ -66,6 +75,14 @@ static const struct option_spec options[] = {
 	TEXT_OPT('R', "MAIL_RECORD", record_dir,
 		 "existing directory to record each session into, as golden "
 		 "test files (default: none)"),
+	CHOICE_OPT('T', "MAIL_TLS", behind_tls, yes_no, 0,
+		   "yes: a TLS engine in front encrypts this listener"),
+	CHOICE_OPT('A', "MAIL_PLAINTEXT_AUTH", plaintext_auth,
+		   plaintext_auth_words, PLAINTEXT_AUTH_TLS_OR_LOOPBACK,
+		   "where AUTH PLAIN and LOGIN are offered: tls-or-loopback, "
+		   "tls or always"),
+	CHOICE_OPT('S', "MAIL_SUBMISSION", submission, yes_no, 0,
+		   "yes: SMTP requires AUTH before MAIL (a port 587 listener)"),
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
 
@@ -90,6 +107,10 @@ static void usage(const char *program, int default_timeout_seconds)
 		if (o->kind == TEXT)
 			fprintf(stderr, "  -%c VALUE  %-16s %s\n", o->flag,
 				o->env, o->help);
+		else if (o->kind == CHOICE)
+			fprintf(stderr, "  -%c VALUE  %-16s %s (default: %s)\n",
+				o->flag, o->env, o->help,
+				o->choices[o->default_value]);
 		else
 			fprintf(stderr, "  -%c VALUE  %-16s %s (default: %llu)\n",
 				o->flag, o->env, o->help,
@@ -109,6 +130,7 @@ static void store_number(struct settings *s, const struct option_spec *o,
 	case INT:      *(int *)field = (int)n; break;
 	case UNSIGNED: *(unsigned *)field = (unsigned)n; break;
 	case TIMEOUT:  *(int *)field = (int)n * 1000; break;
+	case CHOICE:   *(unsigned *)field = (unsigned)n; break;
 	case TEXT:     break;
 	}
 }
@@ -123,6 +145,20 @@ static bool set_value(struct settings *s, const struct option_spec *o,
 		}
 		*(const char **)((char *)s + o->offset) = value;
 		return true;
+	}
+	if (o->kind == CHOICE) {
+		for (unsigned i = 0; o->choices[i]; i++)
+			if (strcmp(value, o->choices[i]) == 0) {
+				store_number(s, o, i);
+				return true;
+			}
+		char words[80] = "";
+		for (unsigned i = 0; o->choices[i]; i++)
+			snprintf(words + strlen(words), sizeof words - strlen(words),
+				 "%s%s", i ? ", " : "", o->choices[i]);
+		log_msg(LOG_ERR, "%s (-%c) must be one of %s, not '%s'",
+			o->env, o->flag, words, value);
+		return false;
 	}
 	unsigned long long n;
 	if (!parse_uint(value, o->max, &n) || n < o->min) {

@@ -16,6 +16,13 @@
 #define EXIT_UNAVAILABLE 1      /* the session cannot be served */
 #define EXIT_BAD_SETTING 2      /* a setting or argument is malformed */
 
+/* Where the plaintext SASL mechanisms (PLAIN, LOGIN) are offered. */
+enum plaintext_auth {
+	PLAINTEXT_AUTH_TLS_OR_LOOPBACK,  /* behind TLS, or a local client */
+	PLAINTEXT_AUTH_TLS,              /* behind TLS only */
+	PLAINTEXT_AUTH_ALWAYS,
+};
+
 struct settings {
 	const char *mail_root;     /* MAIL_ROOT        -r */
 	const char *domain;        /* MAIL_DOMAIN      -d */
@@ -32,6 +39,9 @@ struct settings {
 	const char *hostname;      /* MAIL_HOSTNAME    -H  name in lock files */
 	const char *crypt_check;   /* MAIL_CRYPT_CHECK -C  hash checker, or NULL */
 	const char *record_dir;    /* MAIL_RECORD      -R  transcripts, or NULL */
+	unsigned behind_tls;       /* MAIL_TLS         -T  1: yes */
+	unsigned plaintext_auth;   /* MAIL_PLAINTEXT_AUTH -A  enum plaintext_auth */
+	unsigned submission;       /* MAIL_SUBMISSION  -S  1: AUTH before MAIL */
 };
 
 /* Fill s from the defaults, the environment, then argv; MAIL_TIMEOUT's

@@ -19,9 +19,13 @@
 #define SMTP_DATA_PIECE 1000
 /* RFC 2449: a POP3 command line is at most 255 octets with its CRLF. */
 #define POP3_LINE_MAX 255
-/* Failed PASS attempts before the session ends: guessing costs a new
- * connection every few tries. */
-#define POP3_MAX_AUTH_FAILURES 3
+/* Failed logins (POP3 PASS, AUTH in either protocol) before the session
+ * ends: guessing costs a new connection every few tries. */
+#define LOGIN_MAX_FAILURES 3
+/* A SASL response line (RFC 4954, RFC 5034), octets with its CRLF: room
+ * for the base64 of the longest PLAIN response a user of this server can
+ * give (authzid, a 64-octet name, a 255-octet password: 516 octets). */
+#define SASL_RESPONSE_MAX 1024
 /* Seconds between refreshes of a held pop3.lock, so that another host
  * sharing the mail root never takes it for stale. */
 #define POP3_LOCK_TOUCH_SECONDS 60

@@ -5,6 +5,7 @@
 #include <spawn.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -119,4 +120,38 @@ bool password_matches(const char *stored, const char *typed)
 	if (stored[0] == '$')
 		return hash_matches(stored, typed);
 	return password_equal(stored, typed);
+}
+
+enum login_result login_check(const char *user, const char *typed)
+{
+	char stored[USER_PASSWORD_MAX + 1];
+	enum users_result found = user[0] ?
+		users_lookup("userinfo.txt", user, stored) : USERS_NOT_FOUND;
+	if (found == USERS_FILE_ERROR)
+		return LOGIN_FILE_ERROR;
+	bool good = password_matches(found == USERS_FOUND ? stored : "\x01",
+				     typed) && found == USERS_FOUND;
+	explicit_bzero(stored, sizeof stored);
+	return good ? LOGIN_OK : found == USERS_FOUND ? LOGIN_WRONG_PASSWORD :
+	       LOGIN_NO_SUCH_USER;
+}
+
+enum login_result login_attempt(const char *user, const char *typed,
+				const char *how, const char *peer,
+				int delay_ms)
+{
+	enum login_result r = login_check(user, typed);
+	if (r == LOGIN_OK || r == LOGIN_FILE_ERROR)
+		return r;
+	log_msg(LOG_NOTICE, "failed login for %s from %s (%s)",
+		r == LOGIN_WRONG_PASSWORD ? user : "an unknown user", peer, how);
+	struct timespec ts = { delay_ms / 1000, (delay_ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+	return r;
+}
+
+bool login_failures_left(int *failures)
+{
+	return ++*failures < LOGIN_MAX_FAILURES;
 }

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 void peer_address_text(const struct sockaddr_storage *addr, char *ip,
 		       size_t size)
@@ -41,4 +42,16 @@ void peer_identify(char peer[PEER_TEXT_MAX])
 			return;
 	}
 	snprintf(peer, PEER_TEXT_MAX, "stdin");
+}
+
+bool peer_is_local(const char *peer)
+{
+	unsigned char a[16];
+	if (strcmp(peer, "stdin") == 0)
+		return true;
+	if (inet_pton(AF_INET, peer, a) == 1)
+		return a[0] == 127;
+	static const unsigned char loopback6[16] = { [15] = 1 };
+	return inet_pton(AF_INET6, peer, a) == 1 &&
+	       memcmp(a, loopback6, sizeof a) == 0;
 }

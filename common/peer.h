@@ -3,6 +3,7 @@
 #ifndef PEER_H
 #define PEER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
 
@@ -19,5 +20,9 @@ void peer_address_text(const struct sockaddr_storage *addr, char *ip,
  * socketpair (UCSPI TCPREMOTEIP, socat's SOCAT_PEERADDR, stunnel's
  * REMOTE_HOST), else getpeername() on fd 0, else "stdin". */
 void peer_identify(char peer[PEER_TEXT_MAX]);
+
+/* Is the peer on this host: a loopback address (127.0.0.0/8, ::1), or
+ * "stdin", a pipe or socket with no IP address at all? */
+bool peer_is_local(const char *peer);
 
 #endif

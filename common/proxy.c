@@ -3,7 +3,10 @@
  *       "PROXY UNKNOWN ...\r\n", at most 107 octets with the CR LF;
  *   v2: a 12-octet signature, version/command, family/transport, a 16-bit
  *       big-endian length, then that many octets: the addresses (12 for
- *       IPv4, 36 for IPv6, 216 for UNIX) followed by optional TLVs.
+ *       IPv4, 36 for IPv6, 216 for UNIX) followed by optional TLVs, each
+ *       a type octet, a 16-bit big-endian length and the value; type
+ *       0x20 (PP2_TYPE_SSL) begins with a client octet whose bit 0x01
+ *       (PP2_CLIENT_SSL) says the client connected over TLS.
  *   LOCAL (v2) and UNKNOWN (v1) carry no client: the real peer stands. */
 #include "proxy.h"
 
@@ -17,6 +20,9 @@
 
 #define V1_MAX_LINE 105         /* 107 octets less the CR LF */
 #define V2_FIXED 16             /* signature, version, family, length */
+#define V2_TLV_HEAD 3           /* type, 16-bit length */
+#define V2_TYPE_SSL 0x20
+#define V2_CLIENT_SSL 0x01
 
 static const unsigned char v2_signature[12] = {
 	0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A,
@@ -27,10 +33,12 @@ enum v2_family { V2_UNSPEC, V2_INET, V2_INET6, V2_UNIX, V2_FAMILIES };
 /* Size of the address block for each family. */
 static const size_t v2_address_size[V2_FAMILIES] = { 0, 12, 36, 216 };
 
-/* What a header said: a problem, or the client (empty: the real peer). */
+/* What a header said: a problem, or the client (empty: the real peer)
+ * and whether it came over TLS. */
 struct header {
 	const char *problem;
 	char client[PEER_TEXT_MAX];
+	bool tls;
 };
 
 struct address {
@@ -199,6 +207,31 @@ static void skip_v2(struct line_reader *in, size_t len, struct header *h)
 	}
 }
 
+/* The TLVs after the addresses: the SSL one is read, the rest passed
+ * over.  A TLV block larger than the reader's buffer is skipped unread:
+ * no proxy sends one that large with an SSL TLV. */
+static void read_tlvs(struct line_reader *in, size_t len, struct header *h)
+{
+	const unsigned char *b;
+	if (len > LINEIO_BUFSIZE) {
+		skip_v2(in, len, h);
+		return;
+	}
+	if (!peek_v2(in, len, &b, h))
+		return;
+	for (size_t i = 0; i + V2_TLV_HEAD <= len; ) {
+		size_t value = (size_t)b[i + 1] << 8 | b[i + 2];
+		if (value > len - i - V2_TLV_HEAD) {
+			h->problem = "malformed PROXY v2 TLV";
+			return;
+		}
+		if (b[i] == V2_TYPE_SSL && value > 0)
+			h->tls = (b[i + V2_TLV_HEAD] & V2_CLIENT_SSL) != 0;
+		i += V2_TLV_HEAD + value;
+	}
+	reader_consume(in, len);
+}
+
 static void read_v2(struct line_reader *in, struct header *h)
 {
 	const unsigned char *b;
@@ -230,11 +263,11 @@ static void read_v2(struct line_reader *in, struct header *h)
 	else if (family == V2_INET6)
 		format_address(AF_INET6, b + V2_FIXED, h->client);
 	reader_consume(in, V2_FIXED + addresses);
-	skip_v2(in, len - addresses, h);    /* TLVs */
+	read_tlvs(in, len - addresses, h);
 }
 
 bool proxy_accept(struct line_reader *in, const char *trusted,
-		  char peer[PEER_TEXT_MAX])
+		  char peer[PEER_TEXT_MAX], bool *tls)
 {
 	if (!trusted)
 		return true;
@@ -252,7 +285,7 @@ bool proxy_accept(struct line_reader *in, const char *trusted,
 		return false;
 	}
 
-	struct header h = { .problem = NULL, .client = "" };
+	struct header h = { .problem = NULL, .client = "", .tls = false };
 	const char *data;
 	size_t avail;
 	enum line_status st = reader_peek(in, 6, &data, &avail);
@@ -268,9 +301,11 @@ bool proxy_accept(struct line_reader *in, const char *trusted,
 		log_msg(LOG_WARNING, "refused %s: %s", proxy, h.problem);
 		return false;
 	}
+	*tls = h.tls;
 	if (h.client[0]) {
 		snprintf(peer, PEER_TEXT_MAX, "%s", h.client);
-		log_msg(LOG_INFO, "proxy %s relays client %s", proxy, h.client);
+		log_msg(LOG_INFO, "proxy %s relays client %s%s", proxy, h.client,
+			h.tls ? " (TLS)" : "");
 	} else {
 		log_msg(LOG_INFO, "proxy %s names no client (LOCAL or UNKNOWN)",
 			proxy);

@@ -18,10 +18,11 @@
  *
  * Otherwise peer (the session's peer, from peer_identify) must be a trusted
  * address and the connection must begin with a valid header.  On success
- * the client address the header carries, if any, overwrites peer and true
- * is returned; on anything else a log line says why and false is returned:
+ * the client address the header carries, if any, overwrites peer, *tls
+ * says whether a v2 header's SSL TLV names a TLS client, and true is
+ * returned; on anything else a log line says why and false is returned:
  * the caller closes the connection without a greeting. */
 bool proxy_accept(struct line_reader *in, const char *trusted,
-		  char peer[PEER_TEXT_MAX]);
+		  char peer[PEER_TEXT_MAX], bool *tls);
 
 #endif

@@ -32,10 +32,25 @@ int session_start(struct session *s, const struct protocol *p, int argc,
 	s->in.record = s->out.record = true;
 	peer_identify(s->peer);
 	/* Behind a load balancer: the client's address, before the greeting. */
-	if (!proxy_accept(&s->in, s->settings.proxy_from, s->peer))
+	bool proxied_tls = false;
+	if (!proxy_accept(&s->in, s->settings.proxy_from, s->peer, &proxied_tls))
 		return EXIT_UNAVAILABLE;
+	s->tls = s->settings.behind_tls || proxied_tls;
 	log_msg(LOG_INFO, "session from %s", s->peer);
 	return 0;
+}
+
+bool session_plaintext_auth_allowed(const struct session *s)
+{
+	switch ((enum plaintext_auth)s->settings.plaintext_auth) {
+	case PLAINTEXT_AUTH_ALWAYS:
+		return true;
+	case PLAINTEXT_AUTH_TLS:
+		return s->tls;
+	case PLAINTEXT_AUTH_TLS_OR_LOOPBACK:
+		break;
+	}
+	return s->tls || peer_is_local(s->peer);
 }
 
 /* The verb ends at a space, or just after a colon: the assignment spells

@@ -88,6 +88,8 @@ struct session {
 	struct writer out;
 	unsigned state;         /* one bit of the protocol's states */
 	unsigned errors;        /* replies that counted against the budget */
+	bool tls;               /* the client's connection is encrypted:
+				 * MAIL_TLS, or a PROXY v2 header saying so */
 };
 
 /* Everything a session needs before its greeting: the settings from the
@@ -98,6 +100,10 @@ struct session {
  * is missing or untrusted). */
 int session_start(struct session *s, const struct protocol *p, int argc,
 		  char **argv, const char *program, int default_timeout_seconds);
+
+/* May this session offer the mechanisms that carry a password in the
+ * clear (MAIL_PLAINTEXT_AUTH)? */
+bool session_plaintext_auth_allowed(const struct session *s);
 
 /* Read and run commands until one of them, or the loop itself, ends the
  * session; returns how it ended (a status from STATUS_QUIT on). */

@@ -33,6 +33,30 @@ enum users_result users_first(const char *path, char name[USER_NAME_MAX + 1]);
  * plaintext, compared in constant time. */
 bool password_matches(const char *stored, const char *typed);
 
+enum login_result {
+	LOGIN_OK,
+	LOGIN_WRONG_PASSWORD,
+	LOGIN_NO_SUCH_USER,     /* logged without the name, which may be a
+				 * password typed into the wrong field */
+	LOGIN_FILE_ERROR,
+};
+
+/* Does user ("" for a name that cannot be one) have the password typed in
+ * userinfo.txt?  An unknown user costs a password check as a known one
+ * does, so the time taken does not tell which users exist. */
+enum login_result login_check(const char *user, const char *typed);
+
+/* login_check, and for a failure the log line (naming how: "PASS",
+ * "AUTH PLAIN"...) and the pause (MAIL_AUTH_DELAY) that makes guessing
+ * slow. */
+enum login_result login_attempt(const char *user, const char *typed,
+				const char *how, const char *peer,
+				int delay_ms);
+
+/* Count one more failed login in *failures: may the session go on
+ * (LOGIN_MAX_FAILURES)? */
+bool login_failures_left(int *failures);
+
 /* The crypt-check program password_matches runs (MAIL_CRYPT_CHECK); NULL,
  * the default, means crypt-check in the directory of the running program. */
 void password_set_helper(const char *path);

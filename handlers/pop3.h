@@ -65,6 +65,12 @@ enum reply {
 	ERR_TIMEOUT,
 	ERR_READ_FAILED,
 	ERR_UNAVAILABLE,
+	ERR_UNKNOWN_MECHANISM,
+	ERR_NEEDS_TLS,
+	ERR_AUTH_CANCELLED,
+	ERR_AUTH_MALFORMED,
+	ERR_AUTH_TOO_LONG,
+	OK_MECHANISMS,
 	/* Replies with numbers. */
 	OK_LOGGED_IN,           /* count, octets */
 	OK_STAT,                /* count, octets */

@@ -3,11 +3,11 @@
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
-#include <time.h>
 
 #include "log.h"
 #include "number.h"
 #include "pop3.h"
+#include "sasl.h"
 #include "users.h"
 
 #define STATE_ANY (STATE_AUTHORIZATION | STATE_TRANSACTION)
@@ -76,15 +76,8 @@ static enum status cmd_user(struct session *base, char *args)
 	return reply(s, OK_USER);
 }
 
-static void pause_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 /* Lock and index the maildrop; TRANSACTION begins. */
-static enum status log_in(struct pop3_session *s)
+static enum status log_in(struct pop3_session *s, const char *how)
 {
 	const struct settings *settings = &s->session.settings;
 	const struct store_locking locking = {
@@ -98,11 +91,32 @@ static enum status log_in(struct pop3_session *s)
 		return reply(s, ERR_MAILDROP);
 	}
 	s->session.state = STATE_TRANSACTION;
-	log_msg(LOG_INFO, "%s logged in from %s: %zu messages, %llu octets",
-		s->user, s->session.peer, maildrop_count(&s->maildrop),
-		(unsigned long long)maildrop_size(&s->maildrop));
+	log_msg(LOG_INFO, "%s logged in from %s: %zu messages, %llu octets "
+		"(%s)", s->user, s->session.peer, maildrop_count(&s->maildrop),
+		(unsigned long long)maildrop_size(&s->maildrop), how);
 	return reply(s, OK_LOGGED_IN, maildrop_count(&s->maildrop),
 		     (unsigned long long)maildrop_size(&s->maildrop));
+}
+
+/* The answer to a login's credentials, PASS's or AUTH's: the maildrop
+ * opened, or the failure counted, paused for and refused. */
+static enum status check_login(struct pop3_session *s, const char *how,
+			       const char *typed)
+{
+	switch (login_attempt(s->user, typed, how, s->session.peer,
+			      s->session.settings.auth_delay_ms)) {
+	case LOGIN_OK:
+		return log_in(s, how);
+	case LOGIN_FILE_ERROR:
+		return reply(s, ERR_MAILDROP);
+	case LOGIN_WRONG_PASSWORD:
+	case LOGIN_NO_SUCH_USER:
+		break;
+	}
+	if (login_failures_left(&s->auth_failures))
+		return reply(s, ERR_AUTH_FAILED);
+	reply(s, ERR_TOO_MANY_FAILURES);
+	return STATUS_TOO_MANY_ERRORS;
 }
 
 static enum status cmd_pass(struct session *base, char *args)
@@ -111,23 +125,51 @@ static enum status cmd_pass(struct session *base, char *args)
 	if (!s->user_given)
 		return reply(s, ERR_USER_FIRST);
 	s->user_given = false;          /* a failed PASS needs a new USER */
-	char stored[USER_PASSWORD_MAX + 1];
-	enum users_result found = s->user[0] ?
-		users_lookup("userinfo.txt", s->user, stored) : USERS_NOT_FOUND;
-	if (found == USERS_FILE_ERROR)
-		return reply(s, ERR_MAILDROP);
 	/* The password is the rest of the line: it may hold spaces. */
-	bool good = password_matches(found == USERS_FOUND ? stored : "\x01",
-				     args) && found == USERS_FOUND;
-	if (good)
-		return log_in(s);
-	log_msg(LOG_NOTICE, "failed login for %s from %s",
-		s->user[0] ? s->user : "(invalid name)", s->session.peer);
-	pause_ms(s->session.settings.auth_delay_ms);
-	if (++s->auth_failures < POP3_MAX_AUTH_FAILURES)
-		return reply(s, ERR_AUTH_FAILED);
-	reply(s, ERR_TOO_MANY_FAILURES);
-	return STATUS_TOO_MANY_ERRORS;
+	return check_login(s, "PASS", args);
+}
+
+/* RFC 5034: AUTH mechanism [initial-response].  A bare AUTH lists the
+ * mechanisms, as RFC 1734's servers did and some clients still ask. */
+static enum status cmd_auth(struct session *base, char *args)
+{
+	struct pop3_session *s = pop3_session_of(base);
+	char *name = next_word(&args);
+	char *initial = next_word(&args);
+	if (!no_more_args(args))
+		return STATUS_SYNTAX;
+	bool allowed = session_plaintext_auth_allowed(base);
+	if (!*name) {
+		reply(s, OK_MECHANISMS);
+		if (allowed)
+			sasl_list_mechanisms(&base->out, "", "\r\n", "\r\n");
+		return reply(s, LINE_END);
+	}
+	enum sasl_mechanism m = sasl_mechanism_named(name);
+	if (m == SASL_UNKNOWN)
+		return reply(s, ERR_UNKNOWN_MECHANISM);
+	if (!allowed)
+		return reply(s, ERR_NEEDS_TLS);
+	s->user_given = false;
+	static const enum reply refusals[] = {
+		[SASL_CANCELLED] = ERR_AUTH_CANCELLED,
+		[SASL_MALFORMED] = ERR_AUTH_MALFORMED,
+		[SASL_TOO_LONG] = ERR_AUTH_TOO_LONG,
+		[SASL_TIMEOUT] = ERR_TIMEOUT,
+	};
+	struct sasl_login login;
+	enum sasl_result result = sasl_exchange(base, m, *initial ? initial :
+						NULL, "+ ", &login);
+	if (result == SASL_GONE)
+		return STATUS_GONE;
+	if (result != SASL_DONE) {
+		enum status r = reply(s, refusals[result]);
+		return result == SASL_TIMEOUT ? STATUS_TIMEOUT : r;
+	}
+	memcpy(s->user, login.user, sizeof s->user);
+	enum status r = check_login(s, sasl_login_method(m), login.password);
+	sasl_forget(&login);
+	return r;
 }
 
 static enum status cmd_quit(struct session *base, char *args)
@@ -298,6 +340,7 @@ static enum status cmd_unknown(struct session *base, char *args)
 static const struct command commands[] = {
 	{ "USER", STATE_AUTHORIZATION, cmd_user, COMMAND_ANNOUNCED },
 	{ "PASS", STATE_AUTHORIZATION, cmd_pass, 0 },
+	{ "AUTH", STATE_AUTHORIZATION, cmd_auth, 0 },
 	{ "CAPA", STATE_ANY, cmd_capa, 0 },
 	{ "QUIT", STATE_ANY, cmd_quit, 0 },
 	{ "STAT", STATE_TRANSACTION, cmd_stat, 0 },
@@ -348,5 +391,9 @@ static enum status cmd_capa(struct session *base, char *args)
 	for (size_t i = 0; i < sizeof session_capabilities /
 			       sizeof session_capabilities[0]; i++)
 		writer_printf(&base->out, "%s\r\n", session_capabilities[i]);
+	/* RFC 5034 section 3: where PLAIN and LOGIN may be used at all. */
+	if (base->state == STATE_AUTHORIZATION &&
+	    session_plaintext_auth_allowed(base))
+		sasl_list_mechanisms(&base->out, "SASL ", " ", "\r\n");
 	return reply(s, LINE_END);
 }

@@ -30,6 +30,13 @@ static const char *const replies[REPLY_COUNT] = {
 	[ERR_READ_FAILED] = "-ERR [SYS/TEMP] cannot read the maildrop",
 	[ERR_UNAVAILABLE] = "-ERR [SYS/TEMP] service not available, "
 			    "try again later",
+	[ERR_UNKNOWN_MECHANISM] = "-ERR [AUTH] unknown SASL mechanism",
+	[ERR_NEEDS_TLS] = "-ERR [AUTH] plaintext authentication needs a TLS "
+			  "connection here",
+	[ERR_AUTH_CANCELLED] = "-ERR authentication cancelled",
+	[ERR_AUTH_MALFORMED] = "-ERR malformed SASL response",
+	[ERR_AUTH_TOO_LONG] = "-ERR SASL response too long (" LIMIT_TEXT(SASL_RESPONSE_MAX) " octets at most)",
+	[OK_MECHANISMS] = "+OK SASL mechanisms follow",
 	[OK_LOGGED_IN] = "+OK maildrop has %zu messages (%llu octets)",
 	[OK_STAT] = "+OK %zu %llu",
 	[OK_LIST_ONE] = "+OK %zu %llu",
@@ -55,6 +62,9 @@ static bool refuses_client_error(enum reply r)
 	case ERR_USER_FIRST:
 	case ERR_LINE_TOO_LONG:
 	case ERR_NUL:
+	case ERR_AUTH_CANCELLED:
+	case ERR_AUTH_MALFORMED:
+	case ERR_AUTH_TOO_LONG:
 		return true;
 	default:
 		return false;

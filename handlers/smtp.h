@@ -4,6 +4,7 @@
  *   smtp.c           the session: start, the command loop, its one end
  *   smtp_commands.c  the command table, EHLO and HELP built from it, and
  *                    the commands that fit on one line
+ *   smtp_auth.c      AUTH (RFC 4954)
  *   smtp_data.c      DATA and BDAT: receive, spool, deliver; the
  *                    transaction reset
  *   smtp_replies.c   every reply text */
@@ -47,6 +48,8 @@ struct smtp_session {
 	size_t n_rcpt, rcpt_capacity;
 	struct aliases aliases;         /* loaded at the first RCPT */
 	struct receipt *chunks;         /* the message BDAT is receiving */
+	char auth_user[USER_NAME_MAX + 1]; /* who AUTH proved, "" if none */
+	int auth_failures;
 };
 
 static inline struct smtp_session *smtp_session_of(struct session *s)
@@ -63,6 +66,10 @@ enum reply {
 	REPLY_BDAT_SYNTAX, REPLY_BDAT_UNREADABLE,
 	REPLY_NEED_HELO, REPLY_NESTED_MAIL, REPLY_NEED_MAIL, REPLY_NEED_RCPT,
 	REPLY_CHUNKS_PENDING,
+	REPLY_AUTH_OK, REPLY_AUTH_FAILED, REPLY_AUTH_TOO_MANY, REPLY_AUTH_CANCELLED,
+	REPLY_AUTH_MALFORMED, REPLY_AUTH_TOO_LONG, REPLY_AUTH_UNKNOWN_MECHANISM,
+	REPLY_AUTH_NEEDS_TLS, REPLY_AUTH_TWICE, REPLY_AUTH_IN_TRANSACTION,
+	REPLY_AUTH_NEED_EHLO, REPLY_AUTH_REQUIRED,
 	REPLY_NO_SUCH_USER, REPLY_MAILBOX_UNAVAILABLE, REPLY_TOO_MANY_RCPT, REPLY_TOO_BIG, REPLY_MAILBOX_BUSY,
 	REPLY_NEED_SMTPUTF8, REPLY_LOOP,
 	REPLY_LOCAL_ERROR, REPLY_NO_SPACE, REPLY_TIMEOUT, REPLY_TOO_MANY_ERRORS, REPLY_UNAVAILABLE,
@@ -89,6 +96,10 @@ extern const struct protocol smtp_protocol;
 /* The handler: settings from the environment and argv, then one session
  * on fd 0 and fd 1, into s (zeroed).  Returns the exit status. */
 int smtp_handler(struct smtp_session *s, int argc, char **argv);
+
+/* AUTH: the SASL exchange and its final reply.  args: what follows the
+ * verb. */
+enum status smtp_auth(struct smtp_session *s, char *args);
 
 /* DATA: receive the message and deliver it; sends the final reply. */
 enum status smtp_data(struct smtp_session *s);

@@ -9,6 +9,7 @@
 #include "utf8.h"
 #include "log.h"
 #include "number.h"
+#include "sasl.h"
 #include "smtp.h"
 #include "store.h"
 #include "users.h"
@@ -102,9 +103,9 @@ static enum status check_address(struct smtp_session *s, const char *address,
 	return utf8_valid(address) ? STATUS_OK : reply(s, bad);
 }
 
-/* MAIL parameters (RFC 1870 SIZE, RFC 6152 BODY, RFC 6531 SMTPUTF8):
- * the refusal's status,
- * or STATUS_OK when all are accepted. */
+/* MAIL parameters (RFC 1870 SIZE, RFC 6152 BODY, RFC 6531 SMTPUTF8,
+ * RFC 4954 AUTH): the refusal's status, or STATUS_OK when all are
+ * accepted. */
 static enum status check_mail_params(struct smtp_session *s, char *params)
 {
 	for (char *p = strtok(params, " "); p; p = strtok(NULL, " ")) {
@@ -114,6 +115,9 @@ static enum status check_mail_params(struct smtp_session *s, char *params)
 				return reply(s, REPLY_SYNTAX, "SIZE=number");
 			if (size > (unsigned long long)s->session.settings.max_message_size)
 				return reply(s, REPLY_TOO_BIG);
+		} else if (strncasecmp(p, "AUTH=", 5) == 0 && p[5] && s->esmtp) {
+			/* RFC 4954 section 5: who submitted it first; this
+			 * server relays nothing, so it only passes. */
 		} else if (strcasecmp(p, "SMTPUTF8") == 0 && s->esmtp) {
 			/* Offered in EHLO only: after HELO it is unknown. */
 			s->smtputf8 = true;
@@ -129,6 +133,8 @@ static enum status cmd_mail_from(struct session *base, char *path_text)
 {
 	struct smtp_session *s = smtp_session_of(base);
 	char *params;
+	if (base->settings.submission && !s->auth_user[0])
+		return reply(s, REPLY_AUTH_REQUIRED);
 	/* An empty path "<>" is the null sender of bounces: allowed. */
 	if (!parse_path(path_text, s->sender, &params))
 		return reply(s, REPLY_BAD_SENDER);
@@ -293,6 +299,11 @@ static enum status cmd_bdat(struct session *base, char *args)
 	return smtp_bdat(smtp_session_of(base), args);
 }
 
+static enum status cmd_auth(struct session *base, char *args)
+{
+	return smtp_auth(smtp_session_of(base), args);
+}
+
 static enum status cmd_rset(struct session *base, char *args)
 {
 	(void)args;
@@ -343,6 +354,8 @@ static const struct command commands[] = {
 	{ "RSET", STATE_ANY, cmd_rset, 0 },
 	{ "NOOP", STATE_ANY, cmd_noop, 0 },
 	{ "VRFY", STATE_ANY, cmd_vrfy, 0 },
+	/* Allowed everywhere so that it is refused in its own words. */
+	{ "AUTH", STATE_ANY, cmd_auth, 0 },
 	{ "HELP", STATE_ANY, cmd_help, COMMAND_ANNOUNCED },
 	{ "QUIT", STATE_ANY, cmd_quit, 0 },
 	/* The assignment's spellings, with its reply texts. */
@@ -351,7 +364,6 @@ static const struct command commands[] = {
 	{ "EXPN", STATE_ANY, NULL, COMMAND_NOT_OFFERED },
 	{ "TURN", STATE_ANY, NULL, COMMAND_NOT_OFFERED },
 	{ "ETRN", STATE_ANY, NULL, COMMAND_NOT_OFFERED },
-	{ "AUTH", STATE_ANY, NULL, COMMAND_NOT_OFFERED },
 	{ "STARTTLS", STATE_ANY, NULL, COMMAND_NOT_OFFERED },
 	{ "SEND", STATE_ANY, NULL, COMMAND_NOT_OFFERED },
 	{ "SOML", STATE_ANY, NULL, COMMAND_NOT_OFFERED },
@@ -390,6 +402,9 @@ static enum status send_ehlo(struct smtp_session *s)
 	struct writer *out = &s->session.out;
 	writer_printf(out, "250-%s Hello %s\r\n", s->session.settings.domain,
 		      s->helo);
+	/* RFC 4954: only where the password may travel (538 elsewhere). */
+	if (session_plaintext_auth_allowed(&s->session))
+		sasl_list_mechanisms(out, "250-AUTH ", " ", "\r\n");
 	for (size_t i = 0; i < n; i++)
 		writer_printf(out, "250%c%s\r\n", i + 1 < n ? '-' : ' ', lines[i]);
 	return STATUS_REPLIED;

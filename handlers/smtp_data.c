@@ -231,12 +231,15 @@ static char *trace_headers(const struct smtp_session *s, const struct receipt *m
 	if (!text)
 		return NULL;
 	stamp_date(date, sizeof date, time(NULL));
+	/* RFC 3848 and RFC 6531: S for TLS, A for an authenticated client. */
 	const char *with = !s->esmtp ? "SMTP" : s->smtputf8 ? "UTF8SMTP" :
 			   "ESMTP";
+	const char *tls = s->esmtp && s->session.tls ? "S" : "";
+	const char *auth = s->esmtp && s->auth_user[0] ? "A" : "";
 	size_t n = 0;
-	append(text, size, &n, "Received: from %s (%s) by %s with %s id %s; %s\n",
-	       s->helo, s->session.peer, s->session.settings.domain, with, id,
-	       date);
+	append(text, size, &n, "Received: from %s (%s) by %s with %s%s%s id %s; "
+	       "%s\n", s->helo, s->session.peer, s->session.settings.domain,
+	       with, tls, auth, id, date);
 	if (!m->has_from)
 		append(text, size, &n, "From: %s\n",
 		       s->sender[0] ? s->sender : "<>");
@@ -297,8 +300,10 @@ static enum reply deliver(struct smtp_session *s, struct receipt *m)
 		msg.head_len = (size_t)n;
 		enum store_result r = store_append(user, &msg, &locking);
 		if (r == STORE_OK) {
-			log_msg(LOG_INFO, "delivered id=%s from=<%s> to=%s size=%lld",
-				id, s->sender, user, (long long)(msg.spool_len +
+			log_msg(LOG_INFO, "delivered id=%s from=<%s>%s%s to=%s "
+				"size=%lld", id, s->sender,
+				s->auth_user[0] ? " auth=" : "", s->auth_user,
+				user, (long long)(msg.spool_len +
 				(off_t)(msg.head_len + msg.prefix_len)));
 			continue;
 		}

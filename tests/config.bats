@@ -98,6 +98,12 @@ man_default() {
 		run "$BIN/$prog" -s 0
 		[ "$status" -eq 2 ]
 		[[ "$output" == *MAIL_MAX_SIZE* ]]
+		run bash -c "MAIL_PLAINTEXT_AUTH=loopback '$BIN/$prog' < /dev/null"
+		[ "$status" -eq 2 ]
+		[[ "$output" == *"MAIL_PLAINTEXT_AUTH (-A) must be one of tls-or-loopback, tls, always, not 'loopback'"* ]]
+		run "$BIN/$prog" -T true
+		[ "$status" -eq 2 ]
+		[[ "$output" == *"MAIL_TLS (-T) must be one of no, yes"* ]]
 	done
 }
 

@@ -43,3 +43,35 @@ teardown() { stop_servers; }
 	[ "${#lines[@]}" -eq 10 ]
 	[ "$(count_messages alice)" -eq 0 ]
 }
+
+@test "HAProxy ending TLS with send-proxy-v2-ssl: a handler allowing AUTH behind TLS only (-A tls) takes it, and Received: says ESMTPSA" {
+	load deploy
+	make_cert
+	cat "$CERT" "$KEY" > "$BATS_TEST_TMPDIR/haproxy.pem"
+	HOST=$(MAIL_PLAINTEXT_AUTH=tls start_host smtp-tls smtp-handler 127.0.0.1 127.0.0.1)
+	PORT=$(free_port)
+	cat > "$BATS_TEST_TMPDIR/tls.cfg" <<CFG
+defaults
+	mode tcp
+	timeout connect 5s
+	timeout client 30s
+	timeout server 30s
+frontend smtps
+	bind 127.0.0.1:$PORT ssl crt $BATS_TEST_TMPDIR/haproxy.pem
+	default_backend hosts
+backend hosts
+	server host1 $HOST send-proxy-v2-ssl
+CFG
+	haproxy -db -f "$BATS_TEST_TMPDIR/tls.cfg" > /dev/null 2>>"$BATS_TEST_TMPDIR/haproxy.log" 3>&- &
+	echo $! >> "$BATS_TEST_TMPDIR/server.pids"
+	wait_port "$PORT"
+	printf 'Subject: via haproxy\r\n\r\nsealed\r\n' > "$BATS_TEST_TMPDIR/msg"
+	curl -sS --insecure "smtps://127.0.0.1:$PORT" -u bob:pwbob --mail-from bob@test.example \
+		--mail-rcpt alice@test.example -T "$BATS_TEST_TMPDIR/msg"
+	grep -q '^sealed$' "$(mailbox alice)"
+	grep -q '^Received: from .* (127.0.0.1) by test.example with ESMTPSA id ' "$(mailbox alice)"
+	grep -q 'relays client 127.0.0.1 (TLS)' "$BATS_TEST_TMPDIR/smtp-tls.log"
+	# The same handler straight, without TLS, offers no AUTH.
+	crlf 'EHLO c' QUIT | TCPREMOTEIP=127.0.0.1 MAIL_PLAINTEXT_AUTH=tls "$BIN/smtp-handler" 2>/dev/null |
+		not grep -q AUTH
+}

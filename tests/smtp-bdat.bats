@@ -103,7 +103,7 @@ smtp() { "$BIN/smtp-handler" 2>>"$BATS_TEST_TMPDIR/log"; }
 @test "the connection lost mid-chunk: nothing stored, no reply to the chunk" {
 	{ start; printf 'BDAT 100 LAST\r\nSubject: cut\r\n\r\nshort'; } | smtp > "$BATS_TEST_TMPDIR/out"
 	[ "$(tail -n 1 "$BATS_TEST_TMPDIR/out" | cut -c1-3)" = 250 ]
-	[ "$(wc -l < "$BATS_TEST_TMPDIR/out")" = 11 ]    # greeting, EHLO (8), MAIL, RCPT
+	[ "$(grep -vc "^250-" "$BATS_TEST_TMPDIR/out")" = 4 ]    # greeting, EHLO, MAIL, RCPT
 	[ "$(count_messages alice)" = 0 ]
 	grep -q 'connection lost during BDAT' "$BATS_TEST_TMPDIR/log"
 }
