@@ -43,6 +43,8 @@ teardown() {
 	# smtps:// cannot succeed unless the server side speaks TLS.
 	send_mail "smtps://127.0.0.1:$SMTP" --insecure
 	assert_delivered
+	# The script told the handler that it is behind TLS (MAIL_TLS=yes).
+	grep -q '^Received: from .* with ESMTPS id ' "$(mailbox bob)"
 
 	POP3=$(free_port)
 	start_server "$POP3" "$REPO/conf/tls/socat-tls.sh" "127.0.0.1:$POP3" "$CERT" "$KEY" \

@@ -2,7 +2,10 @@
 # Implicit TLS (RFC 8314) with socat in front of a mailsuite handler: socat
 # does the TLS and forks one handler per connection, which reads the
 # decrypted stream on stdin/stdout (a socketpair: the handler takes the
-# client's address from SOCAT_PEERADDR).
+# client's address from SOCAT_PEERADDR).  Every session it runs is
+# encrypted, so it tells the handler so (MAIL_TLS=yes: AUTH PLAIN and LOGIN
+# are offered to clients anywhere); for submission on 465 add -S yes after
+# the handler (AUTH before MAIL).
 #
 #   socat-tls.sh [ADDR:]PORT CERT KEY HANDLER [ARG...]
 #   socat-tls.sh 995 /etc/ssl/mailsuite/fullchain.pem \
@@ -25,5 +28,7 @@ case $1 in
 esac
 cert=$2 key=$3
 shift 3
+MAIL_TLS=yes
+export MAIL_TLS
 exec socat "OPENSSL-LISTEN:$port$bind,reuseaddr,fork,cert=$cert,key=$key,verify=0" \
 	"EXEC:$*"
