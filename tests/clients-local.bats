@@ -33,6 +33,7 @@ teardown() {
 	assert_sent message.txt
 	grep -q '^Received: from .* with ESMTPA id ' "$(mailbox bob)"
 
+	cp "$BATS_TEST_TMPDIR/stored" "$BATS_TEST_TMPDIR/expected"
 	run_snippet curl-fetch-local
 	[ "$status" -eq 0 ]
 	printf '%s\n' "$output" > fetched.txt
