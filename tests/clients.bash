@@ -71,6 +71,18 @@ make_doc_cert() {
 	[ -f "$TLSDIR/fullchain.pem" ] && [ -f "$TLSDIR/privkey.pem" ]
 }
 
+# tls_setup: what the TLS tests share: stunnel, openssl, the doc's
+# certificate, and MAIL_PLAINTEXT_AUTH=tls in every handler's environment,
+# so that a client on loopback gets AUTH only because the recipe says
+# -T yes (MAIL_TLS).
+tls_setup() {
+	need stunnel4 stunnel4
+	need openssl openssl
+	clients_setup
+	make_doc_cert
+	export MAIL_PLAINTEXT_AUTH=tls
+}
+
 # Local: both handlers behind tcpspawn, as make run starts them.
 start_local() {
 	SMTP_PORT=$(spawn_any_port "$BIN/smtp-handler")
@@ -285,4 +297,44 @@ drop_homes() {
 	while read -r dir; do
 		case $dir in /tmp/mailsuite-getmail.*) rm -rf "$dir" ;; esac
 	done < "$BATS_TEST_TMPDIR/homes"
+}
+
+# The round trips that curl's and Python's snippets make (MODE local or
+# tls): send message.txt from alice to bob, then fetch it back; it must
+# arrive and come back byte for byte.
+curl_round_trip() {
+	snippet message.txt > message.txt
+	run_snippet "curl-send-$1"
+	[ "$status" -eq 0 ]
+	assert_sent message.txt
+	cp "$BATS_TEST_TMPDIR/stored" "$BATS_TEST_TMPDIR/expected"
+	run_snippet "curl-fetch-$1"
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" > fetched.txt
+	assert_fetched fetched.txt
+}
+
+python_round_trip() {
+	snippet message.txt > message.txt
+	snippet "python-$1" > client.py
+	run timeout 30 python3 client.py
+	echo "$output"
+	[ "$status" -eq 0 ]
+	assert_sent message.txt
+	cp "$BATS_TEST_TMPDIR/stored" "$BATS_TEST_TMPDIR/expected"
+	assert_fetched fetched.txt
+}
+
+# mutt_send MODE: the doc's mutt-send with ~/.muttrc from muttrc-MODE
+# sends a body with a dot line to bob; it arrives with mutt's subject and
+# the body as it was.
+mutt_send() {
+	write_snippet "muttrc-$1" ~/.muttrc
+	printf 'Hello Bob,\n.from mutt (%s)\n' "$1" > body.txt
+	run_snippet mutt-send
+	[ "$status" -eq 0 ]
+	[ "$(count_messages bob)" -eq 1 ]
+	client_copy bob 1 > stored
+	grep -qx 'Subject: Hello from mutt' stored
+	sed '1,/^$/d' stored | diff -u body.txt -
 }

@@ -6,20 +6,16 @@
 # says).  Driven by the doc's swaks and openssl s_client snippets
 # (conf/clients.md); the other clients are in clients-tls.bats.
 #
-# MAIL_PLAINTEXT_AUTH=tls is in the environment of every handler here,
-# so AUTH is offered only because the recipe says -T yes / MAIL_TLS=yes
-# (a client on loopback would get it anyway under the default).
+# AUTH is offered only because the recipes say -T yes / MAIL_TLS=yes (a
+# client on loopback would get it anyway under the default; see
+# tls_setup).
 
 load helpers
 load deploy
 load clients
 
 setup() {
-	need stunnel4 stunnel4
-	need openssl openssl
-	clients_setup
-	make_doc_cert
-	export MAIL_PLAINTEXT_AUTH=tls
+	tls_setup
 	snippet message.txt > message.txt
 }
 
@@ -44,32 +40,33 @@ s_client() {
 	cat "$BATS_TEST_TMPDIR/replies"
 }
 
-@test "starttls exec: swaks -tls -a PLAIN; the handler logs the client's own address" {
+# swaks_from_2 VARIANT SNIPPET: start the recipe VARIANT and run the doc's
+# swaks SNIPPET from 127.0.0.2, a loopback address of its own; the
+# message must arrive as sent, with AUTH behind TLS (ESMTPSA).
+swaks_from_2() {
 	need swaks swaks
-	start_starttls exec
-	cmd="$(snippet swaks-plain) --local-interface 127.0.0.2"
+	start_starttls "$1"
+	local cmd
+	cmd="$(snippet "$2") --local-interface 127.0.0.2"
 	run timeout 20 bash -c "$cmd"
 	echo "$output"
 	[ "$status" -eq 0 ]
 	# swaks ends the data with an empty line of its own.
 	{ cat message.txt; echo; } > swaks-sent.txt
 	assert_sent swaks-sent.txt
-	grep -q '^Received: from .* (127\.0\.0\.2) by test\.example with ESMTPSA id ' "$(mailbox bob)"
+	grep -q ' by test\.example with ESMTPSA id ' "$(mailbox bob)"
+}
+
+@test "starttls exec: swaks -tls -a PLAIN; the handler logs the client's own address" {
+	swaks_from_2 exec swaks-plain
+	grep -q '^Received: from .* (127\.0\.0\.2) by ' "$(mailbox bob)"
 	grep -q 'session from 127\.0\.0\.2$' "$BATS_TEST_TMPDIR/server.log"
 	grep -q 'auth=alice' "$BATS_TEST_TMPDIR/server.log"
 }
 
 @test "starttls connect: swaks -tls -a LOGIN through tcpspawn; the handler sees 127.0.0.1 only" {
-	need swaks swaks
-	start_starttls connect
-	cmd="$(snippet swaks-login) --local-interface 127.0.0.2"
-	run timeout 20 bash -c "$cmd"
-	echo "$output"
-	[ "$status" -eq 0 ]
-	# swaks ends the data with an empty line of its own.
-	{ cat message.txt; echo; } > swaks-sent.txt
-	assert_sent swaks-sent.txt
-	grep -q '^Received: from .* (127\.0\.0\.1) by test\.example with ESMTPSA id ' "$(mailbox bob)"
+	swaks_from_2 connect swaks-login
+	grep -q '^Received: from .* (127\.0\.0\.1) by ' "$(mailbox bob)"
 	not grep -q '127\.0\.0\.2' "$(mailbox bob)"
 	not grep -q 'session from 127\.0\.0\.2' "$BATS_TEST_TMPDIR/server.log"
 	# stunnel's own log is where the client's address is left.
