@@ -21,6 +21,9 @@ void reader_init(struct line_reader *r, int fd, int timeout_ms,
 {
 	r->fd = fd;
 	r->record = false;
+	r->secret_next_line = false;
+	r->find_secret = NULL;
+	r->in_secret = false;
 	r->timeout_ms = timeout_ms;
 	r->flush_first = flush_first;
 	r->start = r->end = 0;
@@ -58,11 +61,41 @@ static enum line_status fill(struct line_reader *r, long long deadline)
 		}
 		if (got == 0)
 			r->eof = true;
-		if (r->record)
-			record_in(r->buf + r->end, (size_t)got);
 		r->end += (size_t)got;
 		return LINE_OK;
 	}
+}
+
+/* Record the next n octets, which are not a line (a PROXY header, a BDAT
+ * chunk), as they are, and consume them. */
+static void consume_raw(struct line_reader *r, size_t n)
+{
+	if (r->record)
+		record_in(r->buf + r->start, n);
+	r->start += n;
+}
+
+/* Record a line or a fragment of one (len octets of text, then its line
+ * ending up to consumed) with its secret part starred, once per line. */
+static void record_line(struct line_reader *r, const char *text, size_t len,
+			size_t consumed)
+{
+	size_t secret = len;
+	if (r->in_secret || r->secret_next_line)
+		secret = 0;
+	else if (r->find_secret)
+		secret = r->find_secret(text, len);
+	r->secret_next_line = false;
+	if (secret == len && !r->in_secret) {
+		record_in(text, consumed);
+		return;
+	}
+	record_in(text, secret);
+	if (!r->in_secret)
+		record_in("********", 8);
+	/* The line ending is kept; without one, more of the line follows. */
+	record_in(text + len, consumed - len);
+	r->in_secret = consumed == len && len > 0;
 }
 
 static void hand_out(struct line_reader *r, size_t len, size_t consumed,
@@ -71,6 +104,8 @@ static void hand_out(struct line_reader *r, size_t len, size_t consumed,
 	out->text = r->buf + r->start;
 	out->len = len;
 	out->has_nul = memchr(out->text, '\0', len) != NULL;
+	if (r->record)
+		record_line(r, out->text, len, consumed);
 	r->start += consumed;
 }
 
@@ -154,7 +189,7 @@ enum line_status reader_peek(struct line_reader *r, size_t want,
 void reader_consume(struct line_reader *r, size_t n)
 {
 	size_t pending = r->end - r->start;
-	r->start += n < pending ? n : pending;
+	consume_raw(r, n < pending ? n : pending);
 }
 
 enum line_status reader_take(struct line_reader *r, size_t want,
@@ -170,7 +205,7 @@ enum line_status reader_take(struct line_reader *r, size_t want,
 		return LINE_EOF;
 	*got = want < avail ? want : avail;
 	*data = r->buf + r->start;
-	r->start += *got;
+	consume_raw(r, *got);
 	return LINE_OK;
 }
 

@@ -43,9 +43,20 @@ struct line {
 	bool has_nul;           /* text holds a NUL byte */
 };
 
+/* Where the secret part of a line (a password) begins, or len when the
+ * line holds none. */
+typedef size_t (*secret_finder)(const char *text, size_t len);
+
 struct line_reader {
 	int fd;
-	bool record;            /* copy what is read to record_in */
+	/* Copy what is consumed to record_in, as it is handed out: a line's
+	 * secret part is recorded as eight stars.  secret_next_line: all of
+	 * the next line is secret (a SASL response); find_secret: looks into
+	 * the lines handed out while it is set (command lines). */
+	bool record;
+	bool secret_next_line;
+	secret_finder find_secret;
+	bool in_secret;         /* dropping the rest of a secret line */
 	int timeout_ms;         /* < 0: wait forever */
 	struct writer *flush_first;
 	size_t start, end;

@@ -129,8 +129,10 @@ enum login_result login_check(const char *user, const char *typed)
 		users_lookup("userinfo.txt", user, stored) : USERS_NOT_FOUND;
 	if (found == USERS_FILE_ERROR)
 		return LOGIN_FILE_ERROR;
-	bool good = password_matches(found == USERS_FOUND ? stored : "\x01",
-				     typed) && found == USERS_FOUND;
+	if (found == USERS_NOT_FOUND &&
+	    users_first_hash("userinfo.txt", stored) != USERS_FOUND)
+		strcpy(stored, "\x01");        /* a plaintext compare */
+	bool good = password_matches(stored, typed) && found == USERS_FOUND;
 	explicit_bzero(stored, sizeof stored);
 	return good ? LOGIN_OK : found == USERS_FOUND ? LOGIN_WRONG_PASSWORD :
 	       LOGIN_NO_SUCH_USER;

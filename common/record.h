@@ -1,10 +1,11 @@
 /* record: a session's transcript for golden tests (MAIL_RECORD, -R DIR).
  *
- * Each session writes DIR/<UTC stamp>-<protocol>-<pid>.in, every octet the
- * client sent as the reader got it, and .out, every octet written to the
- * client: the formats of tests/golden/NAME.in and NAME.out (the .out
- * unmasked; the golden runner masks dates and ids).  POP3 passwords are
- * recorded as "PASS ********".  Recording never disturbs the session: a
+ * Each session writes DIR/<UTC stamp>-<protocol>-<pid>.in, every octet of
+ * what the client sent that the handler consumed, and .out, every octet
+ * written to the client: the formats of tests/golden/NAME.in and NAME.out
+ * (the .out unmasked; the golden runner masks dates and ids).  Passwords
+ * are recorded as eight stars: PASS's argument, AUTH's initial response
+ * and the SASL responses.  Recording never disturbs the session: a
  * failure logs one line and ends the recording; each file stops at
  * RECORD_FILE_MAX octets (logged once). */
 #ifndef RECORD_H

@@ -14,6 +14,7 @@ const char *sasl_login_method(enum sasl_mechanism m)
 {
 	static const char *const methods[] = {
 		[SASL_PLAIN] = "AUTH PLAIN", [SASL_LOGIN] = "AUTH LOGIN",
+		[SASL_UNKNOWN] = "AUTH",
 	};
 	return methods[m];
 }
@@ -96,7 +97,8 @@ static enum sasl_result decode(const char *text, size_t len,
 {
 	if (len == 1 && text[0] == '*')
 		return SASL_CANCELLED;
-	/* "=" is the empty initial response (RFC 4954 section 4). */
+	/* "=" is the empty initial response (RFC 4954 section 4); as the
+	 * answer to a challenge it is taken as empty too. */
 	if (len == 1 && text[0] == '=')
 		len = 0;
 	if (len > SASL_RESPONSE_MAX - 2)
@@ -113,7 +115,9 @@ static enum sasl_result challenge(struct session *s, const char *prefix,
 {
 	writer_printf(&s->out, "%s%s\r\n", prefix, text);
 	struct line l;
+	s->in.secret_next_line = true;
 	enum line_status st = reader_next(&s->in, SASL_RESPONSE_MAX - 1, &l);
+	s->in.secret_next_line = false;
 	if (st == LINE_TIMEOUT)
 		return SASL_TIMEOUT;
 	if (st != LINE_OK || l.unterminated)
@@ -175,15 +179,17 @@ static bool text_only(const struct response *r)
 }
 
 enum sasl_result sasl_exchange(struct session *s, enum sasl_mechanism m,
-			       const char *initial,
+			       char *initial,
 			       const char *challenge_prefix,
 			       struct sasl_login *login)
 {
 	struct response r;
 	enum sasl_result result;
 	*login = (struct sasl_login){ .user = "" };
-	if (initial)
+	if (initial) {
 		result = decode(initial, strlen(initial), &r);
+		explicit_bzero(initial, strlen(initial));
+	}
 	else if (m == SASL_PLAIN)
 		result = challenge(s, challenge_prefix, "", &r);
 	else    /* "Username:" */

@@ -47,10 +47,10 @@ struct sasl_login {
 /* Run mechanism m to its end.  initial: the initial response from the
  * AUTH line, NULL when there was none ("=" is an empty one); challenges
  * go out as challenge_prefix ("334 ", "+ ") and the base64 text.  The
- * password is wiped from everything but *login, which the caller wipes
- * with sasl_forget(). */
+ * responses are wiped where they were read (initial too), leaving the
+ * password in *login alone, which the caller wipes with sasl_forget(). */
 enum sasl_result sasl_exchange(struct session *s, enum sasl_mechanism m,
-			       const char *initial,
+			       char *initial,
 			       const char *challenge_prefix,
 			       struct sasl_login *login);
 

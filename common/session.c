@@ -101,11 +101,35 @@ static enum status one_line(struct session *s, const struct protocol *p,
 	return dispatch(s, p, l->text);
 }
 
+/* Where a command line's password begins, for recordings: the argument
+ * of PASS, or the initial response of AUTH (after the mechanism's name,
+ * the spaces skipped as the handlers skip them). */
+static size_t command_secret_at(const char *text, size_t len)
+{
+	size_t verb = 0;
+	while (verb < len && text[verb] != ' ')
+		verb++;
+	if (verb == 4 && strncasecmp(text, "PASS", 4) == 0)
+		return verb < len ? verb + 1 : len;
+	if (verb != 4 || strncasecmp(text, "AUTH", 4) != 0)
+		return len;
+	size_t i = verb;
+	while (i < len && text[i] == ' ')
+		i++;
+	while (i < len && text[i] != ' ')
+		i++;
+	while (i < len && text[i] == ' ')
+		i++;
+	return i;
+}
+
 enum status session_run(struct session *s, const struct protocol *p)
 {
 	for (;;) {
 		struct line l;
+		s->in.find_secret = command_secret_at;
 		enum line_status st = reader_next(&s->in, p->line_max - 1, &l);
+		s->in.find_secret = NULL;
 		if (st == LINE_TIMEOUT) {
 			p->loop_reply(s, LOOP_TIMEOUT, NULL);
 			return STATUS_TIMEOUT;

@@ -61,12 +61,35 @@ static bool blank_or_comment(const char *text, size_t len)
 	return i == len || text[i] == '#';
 }
 
-/* Scan the users file for name (in any ASCII case if any_case), or for
- * the first user when name is NULL;
- * on a match copy its name (found, if not NULL) and its password field
- * (password, if not NULL) out. */
+/* Which line of the users file a scan looks for. */
+enum match {
+	MATCH_NAME,             /* the user name */
+	MATCH_NAME_ANY_CASE,    /* the name in any ASCII case */
+	MATCH_FIRST,            /* the first user */
+	MATCH_FIRST_HASH,       /* the first user with a crypt hash */
+};
+
+static bool matches(enum match how, const char *name, size_t want,
+		    const char *user, size_t user_len, const char *pass)
+{
+	switch (how) {
+	case MATCH_NAME:
+		return user_len == want && memcmp(user, name, want) == 0;
+	case MATCH_NAME_ANY_CASE:
+		return user_len == want && strncasecmp(user, name, want) == 0;
+	case MATCH_FIRST:
+		return true;
+	case MATCH_FIRST_HASH:
+		return pass[0] == '$';
+	}
+	return false;
+}
+
+/* Scan the users file for the line how and name say; on a match copy its
+ * name (found, if not NULL) and its password field (password, if not
+ * NULL) out. */
 static enum users_result scan(const char *path, const char *name,
-			      bool any_case, char found[USER_NAME_MAX + 1],
+			      enum match how, char found[USER_NAME_MAX + 1],
 			      char password[USER_PASSWORD_MAX + 1])
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -101,9 +124,7 @@ static enum users_result scan(const char *path, const char *name,
 				"(expected: name password)", path, lineno);
 			continue;
 		}
-		if (!name || (user_len == want &&
-			      (any_case ? strncasecmp(user, name, want) :
-			       memcmp(user, name, want)) == 0)) {
+		if (matches(how, name, want, user, user_len, pass)) {
 			if (found) {
 				memcpy(found, user, user_len);
 				found[user_len] = '\0';
@@ -125,15 +146,21 @@ static enum users_result scan(const char *path, const char *name,
 enum users_result users_lookup(const char *path, const char *name,
 			       char password[USER_PASSWORD_MAX + 1])
 {
-	return scan(path, name, false, NULL, password);
+	return scan(path, name, MATCH_NAME, NULL, password);
 }
 
 enum users_result users_first(const char *path, char name[USER_NAME_MAX + 1])
 {
-	return scan(path, NULL, false, name, NULL);
+	return scan(path, NULL, MATCH_FIRST, name, NULL);
 }
 
 enum users_result users_lookup_any_case(const char *path, const char *name)
 {
-	return scan(path, name, true, NULL, NULL);
+	return scan(path, name, MATCH_NAME_ANY_CASE, NULL, NULL);
+}
+
+enum users_result users_first_hash(const char *path,
+				   char hash[USER_PASSWORD_MAX + 1])
+{
+	return scan(path, NULL, MATCH_FIRST_HASH, NULL, hash);
 }

@@ -28,6 +28,12 @@ enum users_result users_lookup_any_case(const char *path, const char *name);
  * no alias names anyone (USERS_NOT_FOUND in an empty file). */
 enum users_result users_first(const char *path, char name[USER_NAME_MAX + 1]);
 
+/* The password field of the first user whose password is a crypt hash:
+ * what an unknown user's login is checked against, so that it costs what
+ * a hashed user's does. */
+enum users_result users_first_hash(const char *path,
+				   char hash[USER_PASSWORD_MAX + 1]);
+
 /* Does the password typed match the stored field?  A field starting with
  * '$' is a crypt(3) hash, checked by the crypt-check helper; any other is
  * plaintext, compared in constant time. */
@@ -42,8 +48,10 @@ enum login_result {
 };
 
 /* Does user ("" for a name that cannot be one) have the password typed in
- * userinfo.txt?  An unknown user costs a password check as a known one
- * does, so the time taken does not tell which users exist. */
+ * userinfo.txt?  An unknown user's password is checked too, against the
+ * file's first crypt hash where it has one (else a plaintext compare), so
+ * the time taken does not tell an unknown user from a known one whose
+ * password is stored the same way. */
 enum login_result login_check(const char *user, const char *typed);
 
 /* login_check, and for a failure the log line (naming how: "PASS",

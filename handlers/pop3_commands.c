@@ -126,7 +126,9 @@ static enum status cmd_pass(struct session *base, char *args)
 		return reply(s, ERR_USER_FIRST);
 	s->user_given = false;          /* a failed PASS needs a new USER */
 	/* The password is the rest of the line: it may hold spaces. */
-	return check_login(s, "PASS", args);
+	enum status r = check_login(s, "PASS", args);
+	explicit_bzero(args, strlen(args));
+	return r;
 }
 
 /* RFC 5034: AUTH mechanism [initial-response].  A bare AUTH lists the

@@ -36,7 +36,7 @@ static enum status check_credentials(struct smtp_session *s,
 			s->auth_user, peer, how);
 		return reply(s, REPLY_AUTH_OK);
 	case LOGIN_FILE_ERROR:
-		return reply(s, REPLY_LOCAL_ERROR);
+		return reply(s, REPLY_AUTH_TEMPORARY);
 	case LOGIN_WRONG_PASSWORD:
 	case LOGIN_NO_SUCH_USER:
 		break;

@@ -118,3 +118,22 @@ STAT
 QUIT
 IN
 }
+
+@test "an unknown user's login runs the hash check a hashed user's does, so its time tells nothing" {
+	printf '#!/bin/sh\necho run >> %s\nexec %s\n' "$BATS_TEST_TMPDIR/runs" \
+		"$(dirname "$BIN/pop3-handler")/crypt-check" > "$BATS_TEST_TMPDIR/counting-check"
+	chmod +x "$BATS_TEST_TMPDIR/counting-check"
+	export MAIL_CRYPT_CHECK="$BATS_TEST_TMPDIR/counting-check"
+	runs() { cat "$BATS_TEST_TMPDIR/runs" 2>/dev/null | wc -l; }
+	crlf 'USER carol' 'PASS wrong' QUIT | pop3 > /dev/null
+	[ "$(runs)" = 1 ]
+	crlf 'USER nosuchuser' 'PASS wrong' "AUTH PLAIN $(b64 '\0nobody\0x')" QUIT | pop3 > /dev/null
+	[ "$(runs)" = 3 ]
+	# A known plaintext user is a plaintext compare, and so is everyone
+	# once the file holds no hash.
+	crlf 'USER bob' 'PASS wrong' QUIT | pop3 > /dev/null
+	[ "$(runs)" = 3 ]
+	sed -i '/^carol/d' "$ROOT/userinfo.txt"
+	crlf 'USER nosuchuser' 'PASS wrong' QUIT | pop3 > /dev/null
+	[ "$(runs)" = 3 ]
+}

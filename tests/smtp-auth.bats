@@ -89,15 +89,19 @@ PY
 		smtp > "$BATS_TEST_TMPDIR/out"
 	cat "$BATS_TEST_TMPDIR/out"
 	[ "$(codes < "$BATS_TEST_TMPDIR/out")" = \
-	  "220 503 250 501 334 501 334 501 504 501 501 334 501 250 503 250 235 503 250 250 250 221 " ]
+	  "220 503 250 501 334 500 334 501 504 501 501 334 501 250 503 250 235 503 250 250 250 221 " ]
 	grep -qx '503 Send HELO or EHLO first' "$BATS_TEST_TMPDIR/out"
-	grep -qx '501 5.5.6 SASL response too long (1024 octets at most)' "$BATS_TEST_TMPDIR/out"
+	grep -qx '500 5.5.6 Authentication exchange line is too long (1024 octets at most)' "$BATS_TEST_TMPDIR/out"
 	grep -qx '501 5.7.0 Authentication cancelled' "$BATS_TEST_TMPDIR/out"
 	grep -qx '504 5.5.4 Unrecognized authentication type' "$BATS_TEST_TMPDIR/out"
 	grep -qx '503 5.5.1 AUTH not allowed during a mail transaction' "$BATS_TEST_TMPDIR/out"
 	grep -qx '503 5.5.1 Already authenticated' "$BATS_TEST_TMPDIR/out"
 	# After HELO there is no AUTH (it is an ESMTP extension).
 	crlf 'HELO c' "AUTH PLAIN $(b64 '\0bob\0pwbob')" QUIT | smtp | grep -qx '503 Send EHLO first'
+	# A users file that cannot be read is a temporary failure, not 535.
+	mv "$ROOT/userinfo.txt" "$ROOT/userinfo.away"
+	crlf 'EHLO c' "AUTH PLAIN $(b64 '\0bob\0pwbob')" QUIT | smtp |
+		grep -qx '454 4.7.0 Temporary authentication failure'
 }
 
 @test "three wrong passwords end the session with 421, each after the failed-login delay" {
@@ -168,12 +172,51 @@ PY
 		MAIL_RECORD="$BATS_TEST_TMPDIR/rec" smtp > "$BATS_TEST_TMPDIR/out"
 	[ "$(codes < "$BATS_TEST_TMPDIR/out")" = "220 250 535 334 334 535 334 235 250 221 " ]
 	in=$(ls "$BATS_TEST_TMPDIR"/rec/*.in)
-	cat "$in" "$LOG"
-	grep -qx $'AUTH PLAIN ********\r' "$in"
-	[ "$(grep -cx $'\\*\\*\\*\\*\\*\\*\\*\\*\r' "$in")" = 3 ]
-	grep -qx $'MAIL FROM:<a@x>\r' "$in"
+	diff - <(tr -d '\r' < "$in") <<'IN'
+EHLO c
+AUTH PLAIN ********
+AUTH LOGIN
+********
+********
+AUTH PLAIN
+********
+MAIL FROM:<a@x>
+QUIT
+IN
 	for word in Secret-Plain-1 Secret-User-2 Secret-Login-3 pwbob "$plain" "$login_user" \
 		    "$login_pw" "$(b64 '\0bob\0pwbob')"; do
 		not grep -qF -- "$word" "$LOG" "$in"
 	done
+}
+
+@test "recordings star the password whatever the form: LOGIN's initial response, odd spaces, refusals, after a PROXY v2 header or a BDAT chunk" {
+	pw=$(b64 Hidden-Pw-9) plain=$(b64 '\0bob\0Hidden-Pw-9')
+	v2='\r\n\r\n\0\r\nQUIT\n\x21\x11\x00\x0c\xc0\x00\x02\x07\x7f\x00\x00\x01\x12\x34\x00\x19'
+	transcripts=(
+		"$(crlf 'EHLO c' "AUTH LOGIN $(b64 bob)" "$pw" QUIT)"
+		"$(crlf 'EHLO c' 'AUTH PLAIN ' "$plain" 'AUTH  LOGIN  ' "$(b64 bob)" "$pw" QUIT)"
+		"$(crlf "AUTH PLAIN $plain" 'AUTH LOGIN' 'EHLO c' 'AUTH  PLAIN   '"$plain" QUIT)"
+		"$(crlf 'EHLO c' 'AUTH LOGIN' '!!!!' 'AUTH PLAIN' "$plain" QUIT)"
+		"$(crlf 'EHLO c' 'MAIL FROM:<a@x>' 'RCPT TO:<alice@x>'; printf 'BDAT 3\r\nabc'; crlf RSET "AUTH PLAIN $plain" QUIT)"
+	)
+	for t in "${transcripts[@]}"; do
+		rm -rf "$BATS_TEST_TMPDIR/rec"; mkdir "$BATS_TEST_TMPDIR/rec"
+		printf '%s\n' "$t" | MAIL_RECORD="$BATS_TEST_TMPDIR/rec" smtp > "$BATS_TEST_TMPDIR/out"
+		grep -q '^221 ' "$BATS_TEST_TMPDIR/out"
+		in=$(ls "$BATS_TEST_TMPDIR"/rec/*.in)
+		cat "$in"
+		grep -q '\*\*\*\*\*\*\*\*' "$in"
+		for word in Hidden-Pw-9 "$pw" "$plain"; do not grep -qF -- "$word" "$in"; done
+		grep -qx $'QUIT\r' "$in"
+	done
+	# Behind a PROXY v2 header: the header is recorded as it came, the
+	# AUTH line after it starred.
+	rm -rf "$BATS_TEST_TMPDIR/rec"; mkdir "$BATS_TEST_TMPDIR/rec"
+	{ printf "$v2"; crlf "AUTH PLAIN $plain" QUIT; } |
+		TCPREMOTEIP=127.0.0.1 MAIL_PROXY_FROM=127.0.0.1 MAIL_PLAINTEXT_AUTH=always MAIL_RECORD="$BATS_TEST_TMPDIR/rec" \
+		"$BIN/pop3-handler" 2>>"$LOG" > "$BATS_TEST_TMPDIR/out"
+	grep -q '^-ERR \[AUTH\] invalid user name or password' "$BATS_TEST_TMPDIR/out"
+	in=$(ls "$BATS_TEST_TMPDIR"/rec/*.in)
+	grep -qa $'\x19AUTH PLAIN \\*\\*\\*\\*\\*\\*\\*\\*\r$' "$in"
+	for word in Hidden-Pw-9 "$plain"; do not grep -qaF -- "$word" "$in"; done
 }
