@@ -15,15 +15,19 @@
 #include "log.h"
 #include "stamp.h"
 
-/* A session holds at most a maildrop lock and a write lock at once. */
+/* A session holds at most a maildrop lock and a write lock at once.
+ * Which slots are in use is kept apart from the paths, so looking costs
+ * no page of the (mostly untouched) paths. */
 #define MAX_HELD 4
 static char held[MAX_HELD][LOCK_PATH_MAX];
+static volatile sig_atomic_t in_use[MAX_HELD];
 
 static void remember(const char *path)
 {
 	for (int i = 0; i < MAX_HELD; i++)
-		if (!held[i][0]) {
+		if (!in_use[i]) {
 			snprintf(held[i], sizeof held[i], "%s", path);
+			in_use[i] = 1;
 			return;
 		}
 }
@@ -31,8 +35,8 @@ static void remember(const char *path)
 static void forget(const char *path)
 {
 	for (int i = 0; i < MAX_HELD; i++)
-		if (strcmp(held[i], path) == 0)
-			held[i][0] = '\0';
+		if (in_use[i] && strcmp(held[i], path) == 0)
+			in_use[i] = 0;
 }
 
 static char host_name[256];
@@ -158,8 +162,10 @@ static enum lock_result try_once(const char *path, int stale_seconds,
 
 enum lock_result lock_take(const char *path, int wait_ms, int stale_seconds)
 {
-	long long start = stamp_clock_ms(), judged = start;
 	enum lock_result r = try_once(path, stale_seconds, true);
+	if (r != LOCK_BUSY || wait_ms <= 0)
+		return r;               /* one try needs no clock */
+	long long start = stamp_clock_ms(), judged = start;
 	for (;;) {
 		if (r != LOCK_BUSY)
 			return r;
@@ -199,9 +205,9 @@ void lock_release(const char *path)
 void lock_release_all(void)
 {
 	for (int i = 0; i < MAX_HELD; i++)
-		if (held[i][0]) {
+		if (in_use[i]) {
 			unlink_if_ours(held[i]);
-			held[i][0] = '\0';
+			in_use[i] = 0;
 		}
 }
 
