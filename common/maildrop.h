@@ -28,6 +28,7 @@
 #define MAILDROP_NEW_SUFFIX ".new"
 /* RETR and TOP read the mailbox in pieces of this size. */
 #define MAILDROP_READ_WINDOW 32768
+#define MAILDROP_INLINE_BITS 512
 
 struct maildrop {
 	char user[USER_NAME_MAX + 1];
@@ -37,6 +38,9 @@ struct maildrop {
 	int fd;                         /* the mailbox, -1 if there is none */
 	struct mailbox_index index;
 	unsigned char *deleted;         /* bitmap, one bit per message */
+	/* The bitmap of a maildrop of up to MAILDROP_INLINE_BITS messages:
+	 * no malloc (and no heap set up at all) for a small one. */
+	unsigned char deleted_inline[MAILDROP_INLINE_BITS / 8];
 	size_t deleted_count;
 	uint64_t deleted_size;
 	/* The last piece read for RETR/TOP: reading consecutive small
