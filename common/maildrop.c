@@ -59,7 +59,8 @@ static bool open_and_index(struct maildrop *m)
 			strerror(errno));
 	else if (!S_ISREG(st.st_mode))
 		log_msg(LOG_ERR, "mailbox of %s is not a regular file", m->user);
-	else if (!(ok = mailbox_index_build(&m->index, m->fd, st.st_size)))
+	else if (!(ok = mailbox_index_build(&m->index, m->fd, st.st_size,
+					    m->window, sizeof m->window)))
 		log_msg(LOG_ERR, "cannot index the mailbox of %s: %s", m->user,
 			strerror(errno));
 	lock_release(path);

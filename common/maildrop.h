@@ -45,7 +45,8 @@ struct maildrop {
 	uint64_t deleted_size;
 	/* The last piece read for RETR/TOP: reading consecutive small
 	 * messages costs one pread per window, not one per message.  The
-	 * snapshot's bytes never change while the maildrop lock is held. */
+	 * snapshot's bytes never change while the maildrop lock is held.
+	 * Indexing reads the mailbox through it too. */
 	off_t window_at;
 	size_t window_len;
 	char window[MAILDROP_READ_WINDOW];
