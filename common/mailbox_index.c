@@ -148,20 +148,51 @@ static bool add_message(struct mailbox_index *idx, off_t start,
 	return idx->pending < INDEX_BLOCK || flush_block(idx);
 }
 
-/* Where the scanner is within the current line. */
-enum scan_state {
-	AT_LINE_START,          /* nothing of this line seen yet */
-	AFTER_LEADING_DOT,      /* the line so far is "." */
-	IN_LINE,                /* anything else: look for its LF */
+/* The scan's place in the file: where the current message and the
+ * current line began, and what the lines of the message so far add. */
+struct scan {
+	off_t message_start, line_start;
+	bool line_dot;                  /* the line began in an earlier piece
+					 * and its first octet is a '.' */
+	uint64_t lines, stuffed;
 };
 
+/* An LF at file offset at, in the piece chunk read from chunk_at: its
+ * line ends; a line of just "." ends the message. */
+static inline bool end_line(struct mailbox_index *idx, struct scan *s,
+			    off_t at, const char *chunk, off_t chunk_at)
+{
+	bool dot = s->line_start >= chunk_at ?
+		   s->line_start < at && chunk[s->line_start - chunk_at] == '.' :
+		   s->line_dot;
+	if (dot && at == s->line_start + 1) {
+		if (!add_message(idx, s->message_start,
+				 (uint64_t)(s->line_start - s->message_start),
+				 s->lines - s->stuffed))
+			return false;
+		s->message_start = at + 1;
+		s->lines = s->stuffed = 0;
+	} else {
+		s->lines++;
+		s->stuffed += dot;
+	}
+	s->line_start = at + 1;
+	return true;
+}
+
+/* The LFs of a piece are found a word at a time, all of a word's at
+ * once (on a little-endian machine; a byte at a time elsewhere): no call
+ * per line, and nothing that depends on where the C library's memchr
+ * lands in the program (in the musl build its loop, 16 bytes further on,
+ * straddled a 64-byte line and indexing took 13% longer). */
 bool mailbox_index_build(struct mailbox_index *idx, int fd, off_t size,
 			 char *chunk, size_t chunk_len)
 {
+	const uint64_t lfs = UINT64_C(0x0a0a0a0a0a0a0a0a);
+	const uint64_t low7 = UINT64_C(0x7f7f7f7f7f7f7f7f);
+	struct scan s = { 0, 0, false, 0, 0 };
+	off_t chunk_at = 0;
 	memset(idx, 0, sizeof *idx);
-	enum scan_state state = AT_LINE_START;
-	off_t message_start = 0, chunk_at = 0;
-	uint64_t lines = 0, stuffed = 0;
 
 	while (fd >= 0 && chunk_at < size) {
 		size_t want = size - chunk_at < (off_t)chunk_len ?
@@ -173,39 +204,29 @@ bool mailbox_index_build(struct mailbox_index *idx, int fd, off_t size,
 			return false;
 		if (got == 0)
 			break;                  /* the file shrank: stop there */
-		const char *p = chunk, *end = chunk + got;
-		while (p < end) {
-			if (state == AT_LINE_START) {
-				if (*p == '.') {
-					state = AFTER_LEADING_DOT;
-					p++;
-					continue;
-				}
-				state = IN_LINE;
-			} else if (state == AFTER_LEADING_DOT) {
-				if (*p == '\n') {
-					/* The "." line: the message ends. */
-					off_t sep = chunk_at + (p - chunk) - 1;
-					uint64_t len = (uint64_t)(sep - message_start);
-					if (!add_message(idx, message_start, len,
-							 lines - stuffed))
-						return false;
-					message_start = sep + 2;
-					lines = stuffed = 0;
-					state = AT_LINE_START;
-					p++;
-					continue;
-				}
-				stuffed++;
-				state = IN_LINE;
-			}
-			const char *lf = memchr(p, '\n', (size_t)(end - p));
-			if (!lf)
-				break;
-			lines++;
-			state = AT_LINE_START;
-			p = lf + 1;
+		size_t i = 0, n = (size_t)got;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		for (; i + 8 <= n; i += 8) {
+			uint64_t w;
+			memcpy(&w, chunk + i, sizeof w);
+			w ^= lfs;               /* an LF is now a zero octet */
+			/* The top bit of each zero octet, and no other. */
+			uint64_t m = ~(((w & low7) + low7) | w | low7);
+			for (; m; m &= m - 1)
+				if (!end_line(idx, &s, chunk_at + (off_t)(i +
+					      (size_t)__builtin_ctzll(m) / 8),
+					      chunk, chunk_at))
+					return false;
 		}
+#endif
+		for (; i < n; i++)
+			if (chunk[i] == '\n' &&
+			    !end_line(idx, &s, chunk_at + (off_t)i, chunk, chunk_at))
+				return false;
+		/* A line going on into the next piece takes its first octet
+		 * along. */
+		if (s.line_start >= chunk_at && s.line_start < chunk_at + got)
+			s.line_dot = chunk[s.line_start - chunk_at] == '.';
 		chunk_at += got;
 	}
 	return flush_block(idx);
