@@ -126,8 +126,9 @@ static enum lock_result try_once(const char *path, int stale_seconds,
 		own_len = (size_t)snprintf(own_text, sizeof own_text, "%ld %s\n",
 					   (long)getpid(), hostname());
 	for (int attempt = 0; attempt < 2; attempt++) {
-		int fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW |
-			      O_CLOEXEC, 0600);
+		/* openat: musl's open() adds an fcntl after O_CLOEXEC. */
+		int fd = openat(AT_FDCWD, path, O_CREAT | O_EXCL | O_WRONLY |
+				O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd >= 0) {
 			bool ok = write(fd, own_text, own_len) == (ssize_t)own_len;
 			close(fd);
@@ -187,7 +188,7 @@ enum lock_result lock_take(const char *path, int wait_ms, int stale_seconds)
 static void unlink_if_ours(const char *path)
 {
 	char text[sizeof own_text];
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = openat(AT_FDCWD, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return;
 	ssize_t n = read(fd, text, sizeof text);

@@ -31,7 +31,7 @@ static bool open_and_index(struct maildrop *m)
 	struct stat st;
 	if (!store_path(path, m->user, STORE_MAILBOX))
 		return false;
-	m->fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	m->fd = openat(AT_FDCWD, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (m->fd < 0) {
 		if (errno == ENOENT)
 			return true;            /* no mail yet */
@@ -288,8 +288,8 @@ static bool rewrite_locked(const struct maildrop *m)
 
 	unlink(new_path);               /* a leftover of a crashed update */
 	writing_new = 1;
-	int out = open(new_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-		       O_CLOEXEC, 0600);
+	int out = openat(AT_FDCWD, new_path, O_WRONLY | O_CREAT | O_EXCL |
+			 O_NOFOLLOW | O_CLOEXEC, 0600);
 	bool ok = out >= 0 && write_new(m, current_end, out) && fsync(out) == 0;
 	if (out >= 0 && close(out) != 0)
 		ok = false;
