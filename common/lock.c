@@ -15,15 +15,19 @@
 #include "log.h"
 #include "stamp.h"
 
-/* A session holds at most a maildrop lock and a write lock at once. */
+/* A session holds at most a maildrop lock and a write lock at once.
+ * Which slots are in use is kept apart from the paths, so looking costs
+ * no page of the (mostly untouched) paths. */
 #define MAX_HELD 4
 static char held[MAX_HELD][LOCK_PATH_MAX];
+static volatile sig_atomic_t in_use[MAX_HELD];
 
 static void remember(const char *path)
 {
 	for (int i = 0; i < MAX_HELD; i++)
-		if (!held[i][0]) {
+		if (!in_use[i]) {
 			snprintf(held[i], sizeof held[i], "%s", path);
+			in_use[i] = 1;
 			return;
 		}
 }
@@ -31,8 +35,8 @@ static void remember(const char *path)
 static void forget(const char *path)
 {
 	for (int i = 0; i < MAX_HELD; i++)
-		if (strcmp(held[i], path) == 0)
-			held[i][0] = '\0';
+		if (in_use[i] && strcmp(held[i], path) == 0)
+			in_use[i] = 0;
 }
 
 static char host_name[256];
@@ -122,8 +126,9 @@ static enum lock_result try_once(const char *path, int stale_seconds,
 		own_len = (size_t)snprintf(own_text, sizeof own_text, "%ld %s\n",
 					   (long)getpid(), hostname());
 	for (int attempt = 0; attempt < 2; attempt++) {
-		int fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW |
-			      O_CLOEXEC, 0600);
+		/* openat: musl's open() adds an fcntl after O_CLOEXEC. */
+		int fd = openat(AT_FDCWD, path, O_CREAT | O_EXCL | O_WRONLY |
+				O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd >= 0) {
 			bool ok = write(fd, own_text, own_len) == (ssize_t)own_len;
 			close(fd);
@@ -158,8 +163,10 @@ static enum lock_result try_once(const char *path, int stale_seconds,
 
 enum lock_result lock_take(const char *path, int wait_ms, int stale_seconds)
 {
-	long long start = stamp_clock_ms(), judged = start;
 	enum lock_result r = try_once(path, stale_seconds, true);
+	if (r != LOCK_BUSY || wait_ms <= 0)
+		return r;               /* one try needs no clock */
+	long long start = stamp_clock_ms(), judged = start;
 	for (;;) {
 		if (r != LOCK_BUSY)
 			return r;
@@ -181,7 +188,7 @@ enum lock_result lock_take(const char *path, int wait_ms, int stale_seconds)
 static void unlink_if_ours(const char *path)
 {
 	char text[sizeof own_text];
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = openat(AT_FDCWD, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return;
 	ssize_t n = read(fd, text, sizeof text);
@@ -199,9 +206,9 @@ void lock_release(const char *path)
 void lock_release_all(void)
 {
 	for (int i = 0; i < MAX_HELD; i++)
-		if (held[i][0]) {
+		if (in_use[i]) {
 			unlink_if_ours(held[i]);
-			held[i][0] = '\0';
+			in_use[i] = 0;
 		}
 }
 

@@ -2,9 +2,16 @@
  * giving each complete message's offset, stored length, POP3 size and a
  * stable unique id, without ever holding a message in memory.
  *
- * Memory: 4 bytes per message (stored length and the POP3 size's excess
- * over it, 16 bits each; a message of 64 KiB or more goes to a side table),
- * plus one offset per 64 messages.  Offsets in between are running sums.
+ * Memory: messages go in blocks of INDEX_BLOCK.  A block keeps its file
+ * offset and where its records start (16 bytes); its records are packed
+ * bit by bit, frame of reference: each message's stored length and the
+ * POP3 size's excess over it, less the block's smallest, in as many bits
+ * as the block's largest difference needs.  A block of messages of like
+ * sizes thus takes a few bits a message, one of any sizes no more than
+ * their widths (a 1 MiB message's length takes 20 bits, not a side
+ * entry).  Offsets in a block are running sums.  Both arrays grow by
+ * mremap, never by copying, and the parts not yet written are not
+ * resident.
  *
  * POP3 size: the octets a client ends up with (RFC 1939 LIST/STAT): every
  * LF becomes CR LF and the dot-stuffing is undone, so a stored message of
@@ -18,34 +25,34 @@
 #include <sys/types.h>
 
 #define MAILBOX_UIDL_LEN 16     /* hex digits, without the NUL */
+#define INDEX_BLOCK 64          /* messages a block */
 
-struct index_entry {
-	uint16_t stored_len;    /* INDEX_LARGE: look in the side table */
-	uint16_t excess;        /* POP3 size - stored length */
-};
-
-struct index_large {
-	size_t number;          /* which message (0-based) */
-	uint64_t stored_len;
-	uint64_t excess;
+struct index_block {
+	off_t offset;           /* of the block's first message */
+	uint64_t bit;           /* where its records start in bits */
 };
 
 struct mailbox_index {
 	size_t count;                   /* complete messages */
 	uint64_t total_size;            /* sum of their POP3 sizes */
 	off_t end;                      /* just past the last complete one */
-	struct index_entry *entries;
-	size_t entries_cap;
-	struct index_large *large;      /* sorted by number */
-	size_t large_count, large_cap;
-	off_t *checkpoints;             /* offset of message 64 * k */
-	size_t checkpoints_cap;
+	struct index_block *blocks;     /* one per INDEX_BLOCK messages */
+	size_t blocks_bytes;            /* mapped */
+	uint64_t *bits;                 /* the packed records */
+	size_t bits_bytes;              /* mapped */
+	uint64_t bits_used;
+	/* While building: the block being filled. */
+	size_t pending;
+	off_t pending_offset;
+	uint64_t pending_len[INDEX_BLOCK], pending_excess[INDEX_BLOCK];
 };
 
 /* Index the first size bytes of the mailbox open on fd (fd < 0: no
- * mailbox, an empty index).  Bytes after the last "." line (a torn tail)
- * are not a message.  False on a read error or out of memory. */
-bool mailbox_index_build(struct mailbox_index *idx, int fd, off_t size);
+ * mailbox, an empty index), reading it in pieces of buf_len bytes into
+ * buf.  Bytes after the last "." line (a torn tail) are not a message.
+ * False on a read error or out of memory. */
+bool mailbox_index_build(struct mailbox_index *idx, int fd, off_t size,
+			 char *buf, size_t buf_len);
 void mailbox_index_free(struct mailbox_index *idx);
 
 /* Message i (0-based, i < count). */

@@ -14,20 +14,24 @@
 
 /* ---- open and close ---- */
 
-/* Index the mailbox.  No file yet means no mail, and then no lock is
- * needed: a delivery creating it now brings mail that arrived after the
- * snapshot.  Otherwise the write lock is held while indexing, so no
- * delivery is half-seen.  (Opening before the lock is safe: the file is
- * only ever replaced by an update, which needs the maildrop lock we
- * hold.) */
+static size_t bitmap_bytes(const struct maildrop *m)
+{
+	return m->index.count / 8 + 1;
+}
+
+/* Index the mailbox.  No file yet, or an empty one, means no mail, and
+ * then no lock is needed: a delivery making it grow now brings mail that
+ * arrived after the snapshot.  Otherwise the write lock is held while
+ * indexing, so no delivery is half-seen, and the size is taken again
+ * under it.  (Opening before the lock is safe: the file is only ever
+ * replaced by an update, which needs the maildrop lock we hold.) */
 static bool open_and_index(struct maildrop *m)
 {
-	char path[LOCK_PATH_MAX], write_lock[LOCK_PATH_MAX];
+	char path[LOCK_PATH_MAX];       /* the mailbox, then its write lock */
 	struct stat st;
-	if (!store_path(path, m->user, STORE_MAILBOX) ||
-	    !store_path(write_lock, m->user, STORE_WRITE_LOCK))
+	if (!store_path(path, m->user, STORE_MAILBOX))
 		return false;
-	m->fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	m->fd = openat(AT_FDCWD, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (m->fd < 0) {
 		if (errno == ENOENT)
 			return true;            /* no mail yet */
@@ -35,7 +39,11 @@ static bool open_and_index(struct maildrop *m)
 			strerror(errno));
 		return false;
 	}
-	switch (lock_take(write_lock, m->locking.wait_ms,
+	if (fstat(m->fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0)
+		return true;                    /* no mail now */
+	if (!store_path(path, m->user, STORE_WRITE_LOCK))
+		return false;
+	switch (lock_take(path, m->locking.wait_ms,
 			  m->locking.stale_seconds)) {
 	case LOCK_TAKEN:
 		break;
@@ -51,10 +59,11 @@ static bool open_and_index(struct maildrop *m)
 			strerror(errno));
 	else if (!S_ISREG(st.st_mode))
 		log_msg(LOG_ERR, "mailbox of %s is not a regular file", m->user);
-	else if (!(ok = mailbox_index_build(&m->index, m->fd, st.st_size)))
+	else if (!(ok = mailbox_index_build(&m->index, m->fd, st.st_size,
+					    m->window, sizeof m->window)))
 		log_msg(LOG_ERR, "cannot index the mailbox of %s: %s", m->user,
 			strerror(errno));
-	lock_release(write_lock);
+	lock_release(path);
 	return ok;
 }
 
@@ -82,7 +91,10 @@ enum maildrop_result maildrop_open(struct maildrop *m, const char *user,
 	}
 	m->lock_touched = time(NULL);
 	if (open_and_index(m)) {
-		m->deleted = calloc(m->index.count / 8 + 1, 1);
+		size_t bytes = bitmap_bytes(m);
+		m->deleted = bytes <= sizeof m->deleted_inline ?
+			     memset(m->deleted_inline, 0, bytes) :
+			     calloc(bytes, 1);
 		if (m->deleted)
 			return MAILDROP_OK;
 		log_msg(LOG_ERR, "%s: no memory for the maildrop", user);
@@ -100,14 +112,17 @@ void maildrop_close(struct maildrop *m)
 		close(m->fd);
 	m->fd = -1;
 	mailbox_index_free(&m->index);
-	free(m->deleted);
+	if (m->deleted != m->deleted_inline)
+		free(m->deleted);
 	m->deleted = NULL;
 }
 
 void maildrop_keep_lock_fresh(struct maildrop *m)
 {
+	if (!m->lock_path[0])
+		return;
 	time_t now = time(NULL);
-	if (m->lock_path[0] && now - m->lock_touched >= POP3_LOCK_TOUCH_SECONDS) {
+	if (now - m->lock_touched >= POP3_LOCK_TOUCH_SECONDS) {
 		lock_touch(m->lock_path);
 		m->lock_touched = now;
 	}
@@ -191,7 +206,7 @@ void maildrop_delete(struct maildrop *m, size_t i)
 
 void maildrop_undelete_all(struct maildrop *m)
 {
-	memset(m->deleted, 0, m->index.count / 8 + 1);
+	memset(m->deleted, 0, bitmap_bytes(m));
 	m->deleted_count = 0;
 	m->deleted_size = 0;
 }
@@ -273,8 +288,8 @@ static bool rewrite_locked(const struct maildrop *m)
 
 	unlink(new_path);               /* a leftover of a crashed update */
 	writing_new = 1;
-	int out = open(new_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-		       O_CLOEXEC, 0600);
+	int out = openat(AT_FDCWD, new_path, O_WRONLY | O_CREAT | O_EXCL |
+			 O_NOFOLLOW | O_CLOEXEC, 0600);
 	bool ok = out >= 0 && write_new(m, current_end, out) && fsync(out) == 0;
 	if (out >= 0 && close(out) != 0)
 		ok = false;

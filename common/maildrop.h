@@ -28,22 +28,29 @@
 #define MAILDROP_NEW_SUFFIX ".new"
 /* RETR and TOP read the mailbox in pieces of this size. */
 #define MAILDROP_READ_WINDOW 32768
+#define MAILDROP_INLINE_BITS 512
 
 struct maildrop {
 	char user[USER_NAME_MAX + 1];
 	struct store_locking locking;
-	char lock_path[LOCK_PATH_MAX];  /* pop3.lock, "" while not held */
 	time_t lock_touched;            /* when it was made or last touched */
 	int fd;                         /* the mailbox, -1 if there is none */
-	struct mailbox_index index;
 	unsigned char *deleted;         /* bitmap, one bit per message */
 	size_t deleted_count;
 	uint64_t deleted_size;
+	off_t window_at;                /* what window holds (below) */
+	size_t window_len;
+	/* The bitmap of a maildrop of up to MAILDROP_INLINE_BITS messages:
+	 * no malloc (and no heap set up at all) for a small one. */
+	unsigned char deleted_inline[MAILDROP_INLINE_BITS / 8];
+	struct mailbox_index index;
+	/* The large parts last: the small ones above share a page or two,
+	 * and these are touched (resident) only as far as they are used. */
+	char lock_path[LOCK_PATH_MAX];  /* pop3.lock, "" while not held */
 	/* The last piece read for RETR/TOP: reading consecutive small
 	 * messages costs one pread per window, not one per message.  The
-	 * snapshot's bytes never change while the maildrop lock is held. */
-	off_t window_at;
-	size_t window_len;
+	 * snapshot's bytes never change while the maildrop lock is held.
+	 * Indexing reads the mailbox through it too. */
 	char window[MAILDROP_READ_WINDOW];
 };
 

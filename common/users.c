@@ -92,7 +92,9 @@ static enum users_result scan(const char *path, const char *name,
 			      enum match how, char found[USER_NAME_MAX + 1],
 			      char password[USER_PASSWORD_MAX + 1])
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* openat: musl's open() follows O_CLOEXEC with an fcntl(F_SETFD),
+	 * for kernels before 2.6.23; its openat() does not. */
+	int fd = openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		log_msg(LOG_ERR, "cannot open users file %s: %s", path,
 			strerror(errno));

@@ -28,12 +28,12 @@ struct pop3_session {
 	char user[USER_NAME_MAX + 1];   /* given by USER, "" if none */
 	bool user_given;
 	int auth_failures;
-	struct maildrop maildrop;       /* open in TRANSACTION */
 	bool update_failed;             /* QUIT could not remove the messages */
 	/* What the session sent, logged once when it ends (a line per
 	 * message would be a line per message of a 100,000-message drop). */
 	size_t retrieved, tops;
 	unsigned long long retrieved_size;
+	struct maildrop maildrop;       /* open in TRANSACTION; large, last */
 };
 
 static inline struct pop3_session *pop3_session_of(struct session *s)

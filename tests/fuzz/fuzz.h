@@ -17,6 +17,10 @@ _Noreturn void fuzz_fail(const char *fmt, ...)
 
 /* A memory file (memfd) holding data, positioned at its start. */
 int fuzz_memory_file(const void *data, size_t size);
+/* mailbox_index_build over the open file fd of the given size, read in
+ * pieces of an odd size (so messages and lines straddle them). */
+struct mailbox_index;
+bool fuzz_index_build(struct mailbox_index *idx, int fd, long long size);
 /* All of the open file fd, NUL-terminated, in a malloc'd buffer. */
 char *fuzz_read_all(int fd, size_t *size);
 

@@ -83,8 +83,8 @@ static bool only_removed(const char *before, size_t before_len,
 	struct mailbox_index a, b;
 	int fa = fuzz_memory_file(after, after_len);
 	int fb = fuzz_memory_file(before, before_len);
-	if (!mailbox_index_build(&a, fa, (off_t)after_len) ||
-	    !mailbox_index_build(&b, fb, (off_t)before_len))
+	if (!fuzz_index_build(&a, fa, (off_t)after_len) ||
+	    !fuzz_index_build(&b, fb, (off_t)before_len))
 		fuzz_fail("cannot index a mailbox");
 	bool ok = a.end == (off_t)after_len;    /* no torn tail after UPDATE */
 	size_t j = 0;

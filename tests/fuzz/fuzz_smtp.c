@@ -40,7 +40,7 @@ static void check_mailbox(const char *user)
 		return;                 /* nothing delivered */
 	struct stat st;
 	struct mailbox_index idx;
-	if (fstat(fd, &st) < 0 || !mailbox_index_build(&idx, fd, st.st_size))
+	if (fstat(fd, &st) < 0 || !fuzz_index_build(&idx, fd, st.st_size))
 		fuzz_fail("cannot index the mailbox of %s", user);
 	if (idx.end != st.st_size)
 		fuzz_fail("mailbox of %s: %lld bytes after the last message",

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "lineio.h"
+#include "mailbox_index.h"
 #include "store.h"
 
 const char *const fuzz_users[] = { "alice", "bob", "carol", NULL };
@@ -56,6 +57,12 @@ int fuzz_memory_file(const void *data, size_t size)
 	if (fd < 0 || !write_all(fd, data, size) || lseek(fd, 0, SEEK_SET) != 0)
 		fuzz_fail("cannot make a memory file");
 	return fd;
+}
+
+bool fuzz_index_build(struct mailbox_index *idx, int fd, long long size)
+{
+	static char scan[4093];
+	return mailbox_index_build(idx, fd, (off_t)size, scan, sizeof scan);
 }
 
 char *fuzz_read_all(int fd, size_t *size)
