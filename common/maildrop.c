@@ -14,12 +14,13 @@
 
 /* ---- open and close ---- */
 
-/* Index the mailbox.  No file yet means no mail, and then no lock is
- * needed: a delivery creating it now brings mail that arrived after the
- * snapshot.  Otherwise the write lock is held while indexing, so no
- * delivery is half-seen.  (Opening before the lock is safe: the file is
- * only ever replaced by an update, which needs the maildrop lock we
- * hold.) */
+/* Index the mailbox.  No file yet means no mail: a delivery creating it
+ * now brings mail that arrived after the snapshot.  The write lock is held
+ * while opening and indexing, so no delivery is half-seen, and the file
+ * opened is checked to be the one at the path with attributes fetched
+ * afresh (store_stat): on a mail root shared between hosts another host's
+ * update may have renamed a new file over the one this host's caches
+ * still name. */
 static bool open_and_index(struct maildrop *m)
 {
 	char path[LOCK_PATH_MAX], write_lock[LOCK_PATH_MAX];
@@ -27,14 +28,6 @@ static bool open_and_index(struct maildrop *m)
 	if (!store_path(path, m->user, STORE_MAILBOX) ||
 	    !store_path(write_lock, m->user, STORE_WRITE_LOCK))
 		return false;
-	m->fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (m->fd < 0) {
-		if (errno == ENOENT)
-			return true;            /* no mail yet */
-		log_msg(LOG_ERR, "cannot open the mailbox of %s: %s", m->user,
-			strerror(errno));
-		return false;
-	}
 	switch (lock_take(write_lock, m->locking.wait_ms,
 			  m->locking.stale_seconds)) {
 	case LOCK_TAKEN:
@@ -46,14 +39,18 @@ static bool open_and_index(struct maildrop *m)
 		return false;                   /* lock.c said why */
 	}
 	bool ok = false;
-	if (fstat(m->fd, &st) < 0)
-		log_msg(LOG_ERR, "cannot stat the mailbox of %s: %s", m->user,
-			strerror(errno));
-	else if (!S_ISREG(st.st_mode))
+	m->fd = store_open_current(path, O_RDONLY, &st);
+	if (m->fd < 0) {
+		ok = errno == ENOENT;           /* no mail yet */
+		if (!ok)
+			log_msg(LOG_ERR, "cannot open the mailbox of %s: %s",
+				m->user, strerror(errno));
+	} else if (!S_ISREG(st.st_mode)) {
 		log_msg(LOG_ERR, "mailbox of %s is not a regular file", m->user);
-	else if (!(ok = mailbox_index_build(&m->index, m->fd, st.st_size)))
+	} else if (!(ok = mailbox_index_build(&m->index, m->fd, st.st_size))) {
 		log_msg(LOG_ERR, "cannot index the mailbox of %s: %s", m->user,
 			strerror(errno));
+	}
 	lock_release(write_lock);
 	return ok;
 }
@@ -255,7 +252,8 @@ static bool rewrite_locked(const struct maildrop *m)
 	    !store_path(new_path, m->user, STORE_MAILBOX MAILDROP_NEW_SUFFIX))
 		return false;
 	/* The file on disk must still be the one the snapshot came from. */
-	if (stat(path, &now) < 0 || fstat(m->fd, &snap) < 0 ||
+	if (!store_stat(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, &now) ||
+	    !store_stat(m->fd, "", AT_EMPTY_PATH, &snap) ||
 	    now.st_ino != snap.st_ino || now.st_dev != snap.st_dev ||
 	    now.st_size < m->index.end) {
 		log_msg(LOG_ERR, "mailbox of %s changed under the session; "
