@@ -199,47 +199,56 @@ int store_open_current(const char *path, int flags, struct stat *st)
 }
 
 /* Open the mailbox at path for appending, creating it where there is none
- * (*created tells: only then has the directory changed).  Asking with
- * O_EXCL first also makes the kernel look the name up afresh, as it never
- * trusts a cached entry for an exclusive create: on a file system shared
- * between hosts, another host's POP3 update may have renamed a new file
- * over the one this host's caches still name. */
+ * (*created tells: only then has the directory changed), with its
+ * attributes fetched afresh in *st.  Asking with O_EXCL first also makes
+ * the kernel look the name up afresh, as it never trusts a cached entry
+ * for an exclusive create: on a file system shared between hosts, another
+ * host's POP3 update may have renamed a new file over the one this host's
+ * caches still name.  A file replaced all the same (its handle stale) is
+ * opened again. */
 static int open_mailbox(const char *user, const char *path, bool *created,
 			struct stat *st)
 {
-	int fd = -1;
-	for (int attempt = 0; attempt < 3 && fd < 0; attempt++) {
-		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
-			  O_CLOEXEC, 0600);
+	for (int attempt = 0; attempt < 3; attempt++) {
+		int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+			      O_CLOEXEC, 0600);
 		*created = fd >= 0;
-		if (fd >= 0 && !store_stat(fd, "", AT_EMPTY_PATH, st)) {
-			log_msg(LOG_ERR, "cannot stat the new mailbox of %s: %s",
-				user, strerror(errno));
+		if (fd < 0 && errno == EEXIST)
+			fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 && errno == ENOENT)
+			continue;               /* gone since the O_EXCL try */
+		if (fd < 0)
+			break;
+		if (store_stat(fd, "", AT_EMPTY_PATH, st)) {
+			if (S_ISREG(st->st_mode))
+				return fd;
+			log_msg(LOG_ERR, "mailbox of %s is not a regular file",
+				user);
 			close(fd);
 			return -1;
 		}
-		if (fd < 0 && errno == EEXIST)
-			fd = store_open_current(path, O_RDWR, st);
-		if (fd < 0 && errno != ENOENT)     /* ENOENT: gone meanwhile */
+		int error = errno;
+		close(fd);
+		errno = error;
+		if (errno != ESTALE)
 			break;
 	}
-	if (fd < 0)
-		log_msg(LOG_ERR, "cannot open the mailbox of %s: %s", user,
-			strerror(errno));
-	else if (!S_ISREG(st->st_mode)) {
-		log_msg(LOG_ERR, "mailbox of %s is not a regular file", user);
-		close(fd);
-		fd = -1;
-	}
-	return fd;
+	log_msg(LOG_ERR, "cannot open the mailbox of %s: %s", user,
+		strerror(errno));
+	return -1;
 }
 
+/* Append under the lock; the mailbox is left open in *fd_out (or -1), to
+ * be closed once the lock is released: the data is fsynced by then, and on
+ * a network file system a close is one more round trip. */
 static enum store_result append_locked(const char *user, const char *path,
-				       const struct store_message *msg)
+				       const struct store_message *msg,
+				       int *fd_out)
 {
 	struct stat st;
 	bool created;
 	int fd = open_mailbox(user, path, &created, &st);
+	*fd_out = fd;
 	if (fd < 0)
 		return STORE_FAILED;
 	off_t start = store_complete_end(fd, st.st_size);
@@ -248,7 +257,6 @@ static enum store_result append_locked(const char *user, const char *path,
 			"repaired by hand", user, start < 0 ? "cannot be read" :
 			st.st_nlink != 1 ? "has other hard links" :
 			"does not end with a complete message");
-		close(fd);
 		return STORE_FAILED;
 	}
 	if (start != st.st_size)
@@ -269,7 +277,6 @@ static enum store_result append_locked(const char *user, const char *path,
 		if (ftruncate(fd, start) == 0)
 			fsync(fd);
 	}
-	close(fd);
 	return ok ? STORE_OK : STORE_FAILED;
 }
 
@@ -304,7 +311,10 @@ enum store_result store_append(const char *user,
 	case LOCK_ERROR:
 		return STORE_FAILED;
 	}
-	enum store_result r = append_locked(user, path, msg);
+	int fd;
+	enum store_result r = append_locked(user, path, msg, &fd);
 	lock_release(lock);
+	if (fd >= 0)
+		close(fd);
 	return r;
 }
