@@ -15,6 +15,8 @@ Options:
                        host i % 2, over --clients connections at once
   --delete             meanwhile a POP3 client on host A retrieves and
                        deletes all of the first user's mail, again and again
+  --tag TAG            the messages' subjects are TAG-<i> (default: load);
+                       a mailbox's other messages are left out of the count
   --in-use N           meanwhile N times: log in as the last user on both
                        hosts at once; exactly one must get in, the other
                        -ERR [IN-USE]
@@ -43,7 +45,6 @@ import sys
 import threading
 import time
 
-TOKEN = re.compile(rb"^Subject: (load-\d+)$", re.M)
 
 
 def parse_args():
@@ -55,6 +56,7 @@ def parse_args():
     p.add_argument("--clients", type=int, default=8)
     p.add_argument("--delete", action="store_true")
     p.add_argument("--in-use", type=int, default=0)
+    p.add_argument("--tag", default="load")
     p.add_argument("store")
     return p.parse_args()
 
@@ -65,6 +67,8 @@ class Load:
         self.smtp = [int(p) for p in args.smtp.split(",")]
         self.pop3 = [int(p) for p in args.pop3.split(",")] if args.pop3 else []
         self.users = args.users.split(",")
+        self.token = re.compile(
+            rb"^Subject: (" + re.escape(args.tag.encode()) + rb"-\d+)$", re.M)
         self.lock = threading.Lock()
         self.acked = set()
         self.retries = 0
@@ -79,7 +83,7 @@ class Load:
     # ---- SMTP ----
     def deliver(self, i):
         user = self.users[i % len(self.users)]
-        token = f"load-{i}"
+        token = f"{self.args.tag}-{i}"
         text = (f"From: <load@client.example>\r\nTo: <{user}@test.example>\r\n"
                 f"Subject: {token}\r\n\r\nbody of {token}\r\n")
         for attempt in range(100):
@@ -143,7 +147,7 @@ class Load:
                 count = len(c.list()[1])
                 for n in range(1, count + 1):
                     body = b"\n".join(c.retr(n)[1])
-                    seen += TOKEN.findall(body)
+                    seen += self.token.findall(body)
                     c.dele(n)
                 if c.quit().startswith(b"+OK"):
                     with self.lock:
@@ -201,10 +205,9 @@ class Load:
         for msg in re.split(rb"(?m)^\.\n", data)[:-1]:
             if not msg.startswith(b"Return-Path: <"):
                 ok = False
-            found = TOKEN.findall(msg)
-            if len(found) != 1:
+            if len(re.findall(rb"(?m)^Subject: ", msg)) != 1:
                 ok = False
-            tokens += found
+            tokens += self.token.findall(msg)
         return [t.decode() for t in tokens], ok
 
     def run(self):

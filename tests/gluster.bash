@@ -75,7 +75,7 @@ gluster_up() {
 			> /dev/null 2>&1 && break
 		sleep 0.05
 	done
-	gluster_cli "$dir" volume list > /dev/null
+	gluster_cli "$dir" volume list > /dev/null 2>&1
 }
 
 gluster_volume() {
