@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -154,25 +155,54 @@ static enum lock_result try_once(const char *path, int stale_seconds,
 }
 
 /* A mailbox write lock is held for well under a millisecond per delivery
- * on a local disk, so waiters first retry every millisecond: a longer
+ * on a local disk, so waiters there retry every millisecond: a longer
  * pause leaves the lock idle between holders when deliveries queue for one
  * mailbox.  On a network file system a hold lasts some round trips and
  * every retry is one more (a failed create, with the lookup before it),
- * so after LOCK_QUICK_TRIES the pause doubles up to LOCK_PAUSE_MAX_US,
- * each drawn at random from its upper half (jitter: waiters that met at
- * one release do not all come back at once).  Whether the lock in the way
- * is stale (several system calls) is judged at the first try and then
- * every LOCK_JUDGE_EVERY_MS. */
+ * so there, after LOCK_QUICK_TRIES, the pause doubles up to
+ * LOCK_PAUSE_MAX_US, each drawn at random from its upper half (jitter:
+ * waiters that met at one release do not all come back at once).  Whether
+ * the lock in the way is stale (several system calls) is judged at the
+ * first try and then every LOCK_JUDGE_EVERY_MS. */
 #define LOCK_QUICK_TRIES 3
 #define LOCK_PAUSE_US 1000L
 #define LOCK_PAUSE_MAX_US 16000L
 #define LOCK_JUDGE_EVERY_MS 50
 
+/* Is the directory of the lock at path on a network or FUSE file system
+ * (NFS, SMB, Ceph, AFS, GlusterFS and other FUSE clients)?  Asked once
+ * per process, and only when a lock is found taken. */
+static bool on_network_fs(const char *path)
+{
+	static const unsigned long network[] = {
+		0x6969UL,               /* NFS */
+		0x65735546UL,           /* FUSE */
+		0xFF534D42UL,           /* CIFS */
+		0xFE534D42UL,           /* SMB2 */
+		0x00C36400UL,           /* Ceph */
+		0x5346414FUL,           /* AFS */
+	};
+	static int remote = -1;
+	if (remote < 0) {
+		char dir[LOCK_PATH_MAX];
+		const char *slash = strrchr(path, '/');
+		snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1,
+			 slash ? path : ".");
+		struct statfs fs;
+		remote = 0;
+		if (statfs(dir, &fs) == 0)
+			for (size_t i = 0; i < sizeof network / sizeof *network; i++)
+				if ((unsigned long)fs.f_type == network[i])
+					remote = 1;
+	}
+	return remote;
+}
+
 /* The pause before try number tries + 1, in microseconds. */
-static long pause_us(int tries)
+static long pause_us(int tries, bool remote)
 {
 	static unsigned long state;
-	if (tries < LOCK_QUICK_TRIES)
+	if (!remote || tries < LOCK_QUICK_TRIES)
 		return LOCK_PAUSE_US;
 	long most = LOCK_PAUSE_US;
 	for (int i = LOCK_QUICK_TRIES; i <= tries && most < LOCK_PAUSE_MAX_US; i++)
@@ -199,7 +229,7 @@ enum lock_result lock_take(const char *path, int wait_ms, int stale_seconds)
 		long long now = stamp_clock_ms();
 		if (now - start >= wait_ms)
 			return r;
-		long us = pause_us(tries);
+		long us = pause_us(tries, on_network_fs(path));
 		struct timespec ts = { 0, us * 1000L };
 		nanosleep(&ts, NULL);
 		bool judge = now - judged >= LOCK_JUDGE_EVERY_MS;
