@@ -10,6 +10,8 @@
 #   gluster_volume DIR VOLUME [NAME VALUE]...
 #                               VOLUME (brick DIR/bricks/VOLUME) made and
 #                               started with the given volume options set
+#   gluster_recipe_volume DIR VOLUME
+#                               VOLUME made by conf/glusterfs/mail-volume.sh
 #   gluster_mount DIR VOLUME MOUNTPOINT [MOUNT-OPTIONS]
 #   gluster_down DIR            unmount, stop the bricks and glusterd
 #
@@ -87,6 +89,14 @@ gluster_volume() {
 		shift 2
 	done
 	gluster_cli "$dir" volume start "$volume" > /dev/null
+}
+
+gluster_recipe_volume() {
+	local dir=$1 volume=$2 repo
+	repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+	GLUSTER="gluster --mode=script --glusterd-sock=$dir/glusterd.socket --log-file=$dir/logs/cli.log" \
+	GLUSTER_FORCE=1 sh "$repo/conf/glusterfs/mail-volume.sh" create "$volume" \
+		"$(hostname):$dir/bricks/$volume" > /dev/null
 }
 
 gluster_mount() {

@@ -2,8 +2,9 @@
 # A mail root shared by two hosts on GlusterFS: one private glusterd (its
 # own directory, volumes, logs; tests/gluster.bash), each volume mounted
 # twice through the FUSE client as hosts A and B, each host with its own
-# MAIL_HOSTNAME.  Volume "safe" has the one setting the README asks for
-# (performance.stat-prefetch off) and the client's default mount options
+# MAIL_HOSTNAME.  Volume "safe" is made by conf/glusterfs/mail-volume.sh:
+# the one setting the README asks for (performance.stat-prefetch off),
+# log levels WARNING, and the client's default mount options
 # (attribute-timeout and entry-timeout 1 s): the store's own defence
 # (attributes fetched with AT_STATX_FORCE_SYNC, the mailbox's name looked
 # up afresh through an O_EXCL open, a replaced file opened again) makes
@@ -18,7 +19,7 @@ setup_file() {
 	[ -z "$why" ] || return 0
 	export GDIR="$BATS_FILE_TMPDIR/gluster"
 	gluster_up "$GDIR"
-	gluster_volume "$GDIR" mailsafe performance.stat-prefetch off
+	gluster_recipe_volume "$GDIR" mailsafe
 	gluster_volume "$GDIR" maildefaults
 	for vol in safe defaults; do
 		gluster_mount "$GDIR" "mail$vol" "$GDIR/$vol-a"
