@@ -163,7 +163,8 @@ static enum lock_result try_once(const char *path, int stale_seconds,
  * LOCK_PAUSE_MAX_US, each drawn at random from its upper half (jitter:
  * waiters that met at one release do not all come back at once).  Whether
  * the lock in the way is stale (several system calls) is judged at the
- * first try and then every LOCK_JUDGE_EVERY_MS. */
+ * first try (on a network file system, after LOCK_JUDGE_EVERY_MS) and then
+ * every LOCK_JUDGE_EVERY_MS. */
 #define LOCK_QUICK_TRIES 3
 #define LOCK_PAUSE_US 1000L
 #define LOCK_PAUSE_MAX_US 16000L
@@ -222,7 +223,13 @@ static long pause_us(int tries, bool remote)
 enum lock_result lock_take(const char *path, int wait_ms, int stale_seconds)
 {
 	long long start = stamp_clock_ms(), judged = start;
-	enum lock_result r = try_once(path, stale_seconds, true);
+	/* A lock found taken is judged at once, except on a network file
+	 * system when there is time to wait: judging costs some round trips
+	 * there, and the lock in the way is nearly always alive. */
+	enum lock_result r = try_once(path, stale_seconds, false);
+	if (r == LOCK_BUSY &&
+	    (wait_ms < LOCK_JUDGE_EVERY_MS || !on_network_fs(path)))
+		r = try_once(path, stale_seconds, true);
 	for (int tries = 1;; tries++) {
 		if (r != LOCK_BUSY)
 			return r;
