@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "lineio.h"
@@ -198,6 +199,48 @@ int store_open_current(const char *path, int flags, struct stat *st)
 	return -1;
 }
 
+/* Write msg and its "." line at fd's offset.  A message whose spool fits
+ * in one chunk goes out in one writev: on a network file system each
+ * write is a round trip made while others wait for the lock. */
+static bool write_message(int fd, const struct store_message *msg)
+{
+	static char body[COPY_CHUNK];
+	if (msg->spool_len > (off_t)sizeof body)
+		return write_all(fd, msg->head, msg->head_len) &&
+		       write_all(fd, msg->prefix, msg->prefix_len) &&
+		       store_copy_range(msg->spool_fd, 0, msg->spool_len, fd) &&
+		       write_all(fd, ".\n", 2);
+	size_t body_len = (size_t)msg->spool_len;
+	if (body_len && pread(msg->spool_fd, body, body_len, 0) != (ssize_t)body_len)
+		return false;
+	struct iovec iov[] = {
+		{ (void *)msg->head, msg->head_len },
+		{ (void *)msg->prefix, msg->prefix_len },
+		{ body, body_len },
+		{ ".\n", 2 },
+	};
+	int n = sizeof iov / sizeof *iov;
+	struct iovec *at = iov;
+	while (n > 0) {
+		ssize_t done = writev(fd, at, n);
+		if (done < 0 && errno == EINTR)
+			continue;
+		if (done <= 0)
+			return false;
+		/* A short write: go on from where it stopped. */
+		while (n > 0 && (size_t)done >= at->iov_len) {
+			done -= (ssize_t)at->iov_len;
+			at++;
+			n--;
+		}
+		if (n > 0) {
+			at->iov_base = (char *)at->iov_base + done;
+			at->iov_len -= (size_t)done;
+		}
+	}
+	return true;
+}
+
 /* Open the mailbox at path for appending, creating it where there is none
  * (*created tells: only then has the directory changed), with its
  * attributes fetched afresh in *st.  Asking with O_EXCL first also makes
@@ -265,10 +308,7 @@ static enum store_result append_locked(const char *user, const char *path,
 	/* The directory changed only if the mailbox was created now. */
 	bool ok = (start == st.st_size || ftruncate(fd, start) == 0) &&
 		  lseek(fd, start, SEEK_SET) == start &&
-		  write_all(fd, msg->head, msg->head_len) &&
-		  write_all(fd, msg->prefix, msg->prefix_len) &&
-		  store_copy_range(msg->spool_fd, 0, msg->spool_len, fd) &&
-		  write_all(fd, ".\n", 2) && fsync(fd) == 0 &&
+		  write_message(fd, msg) && fsync(fd) == 0 &&
 		  (!created || store_fsync_directory(user));
 	if (!ok) {
 		log_msg(LOG_ERR, "cannot append to the mailbox of %s: %s", user,
