@@ -5,7 +5,7 @@
 # taken back to back (their order alternating from run to run); the table
 # shows the median of those ratios over the runs and their range.
 #
-#   tests/bench/run.sh                 six scenarios, 5 runs each
+#   tests/bench/run.sh                 seven scenarios, 5 runs each
 #   BENCH_RUNS=1 tests/bench/run.sh    a quicker, rougher pass
 #
 # Floors: the floor handler (tests/bench/floor.c: fork + exec + the same
