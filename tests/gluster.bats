@@ -4,7 +4,7 @@
 # twice through the FUSE client as hosts A and B, each host with its own
 # MAIL_HOSTNAME.  Volume "safe" is made by conf/glusterfs/mail-volume.sh:
 # the one setting the README asks for (performance.stat-prefetch off),
-# log levels WARNING, and the client's default mount options
+# its log levels, and the client's default mount options
 # (attribute-timeout and entry-timeout 1 s): the store's own defence
 # (attributes fetched with AT_STATX_FORCE_SYNC, the mailbox's name looked
 # up afresh through an O_EXCL open, a replaced file opened again) makes
@@ -147,6 +147,9 @@ rewrite_canary() {
 	[[ $counts == *" in_use_ok=20 in_use_bad=0 "* ]]
 	# The deleter did delete, across the load.
 	[[ $counts =~ deleted=([0-9]+) ]] && [ "${BASH_REMATCH[1]}" -gt 0 ]
+	# At the recipe's client log level no lock found taken on the brick
+	# ("File exists") reaches the client's log.
+	not grep -q 'File exists' "$GDIR"/logs/mount-safe-*.log
 }
 
 @test "GlusterFS with its defaults (stat-prefetch on): the canaries lose mail, so the volume setting is needed" {
