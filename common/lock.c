@@ -9,34 +9,37 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "stamp.h"
 
-/* A session holds at most a maildrop lock and a write lock at once.
- * Which slots are in use is kept apart from the paths, so looking costs
- * no page of the (mostly untouched) paths. */
+/* A session holds at most a maildrop lock and a write lock at once.  Each
+ * lock file stays open while held: releasing it then needs no read of it
+ * (on a network file system each read, open and close is a round trip
+ * made while others wait for the lock), and while it is open its inode
+ * number cannot be given to another file. */
 #define MAX_HELD 4
-static char held[MAX_HELD][LOCK_PATH_MAX];
+static struct {
+	char path[LOCK_PATH_MAX];
+	int fd;
+} held[MAX_HELD];
+/* Which slots are in use is kept apart from the paths, so looking costs
+ * no page of the (mostly untouched) paths. */
 static volatile sig_atomic_t in_use[MAX_HELD];
 
-static void remember(const char *path)
+static bool remember(const char *path, int fd)
 {
 	for (int i = 0; i < MAX_HELD; i++)
 		if (!in_use[i]) {
-			snprintf(held[i], sizeof held[i], "%s", path);
+			snprintf(held[i].path, sizeof held[i].path, "%s", path);
+			held[i].fd = fd;
 			in_use[i] = 1;
-			return;
+			return true;
 		}
-}
-
-static void forget(const char *path)
-{
-	for (int i = 0; i < MAX_HELD; i++)
-		if (in_use[i] && strcmp(held[i], path) == 0)
-			in_use[i] = 0;
+	return false;
 }
 
 static char host_name[256];
@@ -131,14 +134,17 @@ static enum lock_result try_once(const char *path, int stale_seconds,
 				O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd >= 0) {
 			bool ok = write(fd, own_text, own_len) == (ssize_t)own_len;
-			close(fd);
-			if (!ok) {
+			if (!ok)
 				log_msg(LOG_ERR, "cannot write lock %s: %s", path,
 					strerror(errno));
+			else if (!(ok = remember(path, fd)))
+				log_msg(LOG_ERR, "too many locks held to take %s",
+					path);
+			if (!ok) {
 				unlink(path);
+				close(fd);
 				return LOCK_ERROR;
 			}
-			remember(path);
 			return LOCK_TAKEN;
 		}
 		if (errno != EEXIST) {
@@ -153,27 +159,92 @@ static enum lock_result try_once(const char *path, int stale_seconds,
 	return LOCK_BUSY;
 }
 
-/* A mailbox write lock is held for well under a millisecond per delivery,
- * so waiters retry every LOCK_PAUSE_MS: a longer pause leaves the lock idle
- * between holders when deliveries queue for one mailbox.  A retry is one
- * failed open(2); whether the lock in the way is stale (several system
- * calls) is judged at the first try and then every LOCK_JUDGE_EVERY_MS. */
-#define LOCK_PAUSE_MS 1
+/* A mailbox write lock is held for well under a millisecond per delivery
+ * on a local disk, so waiters there retry every millisecond: a longer
+ * pause leaves the lock idle between holders when deliveries queue for one
+ * mailbox.  On a network file system a hold lasts some round trips and
+ * every retry is one more (a failed create, with the lookup before it),
+ * so there, after LOCK_QUICK_TRIES, the pause doubles up to
+ * LOCK_PAUSE_MAX_US, each drawn at random from its upper half (jitter:
+ * waiters that met at one release do not all come back at once).  Whether
+ * the lock in the way is stale (several system calls) is judged at the
+ * first try (on a network file system, after LOCK_JUDGE_EVERY_MS) and then
+ * every LOCK_JUDGE_EVERY_MS. */
+#define LOCK_QUICK_TRIES 3
+#define LOCK_PAUSE_US 1000L
+#define LOCK_PAUSE_MAX_US 16000L
 #define LOCK_JUDGE_EVERY_MS 50
+
+/* Is the directory of the lock at path on a network or FUSE file system
+ * (NFS, SMB, Ceph, AFS, GlusterFS and other FUSE clients)?  Asked once
+ * per process, and only when a lock is found taken. */
+static bool on_network_fs(const char *path)
+{
+	static const unsigned long network[] = {
+		0x6969UL,               /* NFS */
+		0x65735546UL,           /* FUSE */
+		0xFF534D42UL,           /* CIFS */
+		0xFE534D42UL,           /* SMB2 */
+		0x00C36400UL,           /* Ceph */
+		0x5346414FUL,           /* AFS */
+	};
+	static int remote = -1;
+	if (remote < 0) {
+		char dir[LOCK_PATH_MAX];
+		const char *slash = strrchr(path, '/');
+		snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1,
+			 slash ? path : ".");
+		struct statfs fs;
+		remote = 0;
+		if (statfs(dir, &fs) == 0)
+			for (size_t i = 0; i < sizeof network / sizeof *network; i++)
+				if ((unsigned long)fs.f_type == network[i])
+					remote = 1;
+	}
+	return remote;
+}
+
+/* The pause before try number tries + 1, in microseconds. */
+static long pause_us(int tries, bool remote)
+{
+	static unsigned long state;
+	if (!remote || tries < LOCK_QUICK_TRIES)
+		return LOCK_PAUSE_US;
+	long most = LOCK_PAUSE_US;
+	for (int i = LOCK_QUICK_TRIES; i <= tries && most < LOCK_PAUSE_MAX_US; i++)
+		most *= 2;
+	if (most > LOCK_PAUSE_MAX_US)
+		most = LOCK_PAUSE_MAX_US;
+	if (!state)
+		state = (unsigned long)getpid() * 2654435761UL ^
+			(unsigned long)stamp_clock_ms();
+	/* xorshift: no need for more, and rand()'s state stays the caller's */
+	state ^= state << 13;
+	state ^= state >> 7;
+	state ^= state << 17;
+	return most / 2 + (long)(state % (unsigned long)(most / 2 + 1));
+}
 
 enum lock_result lock_take(const char *path, int wait_ms, int stale_seconds)
 {
-	enum lock_result r = try_once(path, stale_seconds, true);
+	/* A lock found taken is judged at once, except on a network file
+	 * system when there is time to wait: judging costs some round trips
+	 * there, and the lock in the way is nearly always alive. */
+	enum lock_result r = try_once(path, stale_seconds, false);
+	if (r == LOCK_BUSY &&
+	    (wait_ms < LOCK_JUDGE_EVERY_MS || !on_network_fs(path)))
+		r = try_once(path, stale_seconds, true);
 	if (r != LOCK_BUSY || wait_ms <= 0)
-		return r;               /* one try needs no clock */
+		return r;               /* a lock taken at once needs no clock */
 	long long start = stamp_clock_ms(), judged = start;
-	for (;;) {
+	for (int tries = 1;; tries++) {
 		if (r != LOCK_BUSY)
 			return r;
 		long long now = stamp_clock_ms();
 		if (now - start >= wait_ms)
 			return r;
-		struct timespec ts = { 0, LOCK_PAUSE_MS * 1000000L };
+		long us = pause_us(tries, on_network_fs(path));
+		struct timespec ts = { 0, us * 1000L };
 		nanosleep(&ts, NULL);
 		bool judge = now - judged >= LOCK_JUDGE_EVERY_MS;
 		if (judge)
@@ -182,32 +253,32 @@ enum lock_result lock_take(const char *path, int wait_ms, int stale_seconds)
 	}
 }
 
-/* Remove the lock at path only if it is still ours: if it aged out and
- * another process took it over, that process's lock stays.  Uses only
- * async-signal-safe calls. */
-static void unlink_if_ours(const char *path)
+/* Remove the lock held open on fd from path, only if it is still the file
+ * there: if it aged out and another process took it over, that process's
+ * lock stays.  Uses only async-signal-safe calls. */
+static void unlink_if_ours(const char *path, int fd)
 {
-	char text[sizeof own_text];
-	int fd = openat(AT_FDCWD, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	ssize_t n = read(fd, text, sizeof text);
-	close(fd);
-	if (n == (ssize_t)own_len && memcmp(text, own_text, own_len) == 0)
+	struct stat ours, there;
+	if (fstat(fd, &ours) == 0 && lstat(path, &there) == 0 &&
+	    ours.st_ino == there.st_ino && ours.st_dev == there.st_dev)
 		unlink(path);
+	close(fd);
 }
 
 void lock_release(const char *path)
 {
-	forget(path);
-	unlink_if_ours(path);
+	for (int i = 0; i < MAX_HELD; i++)
+		if (in_use[i] && strcmp(held[i].path, path) == 0) {
+			in_use[i] = 0;
+			unlink_if_ours(path, held[i].fd);
+		}
 }
 
 void lock_release_all(void)
 {
 	for (int i = 0; i < MAX_HELD; i++)
 		if (in_use[i]) {
-			unlink_if_ours(held[i]);
+			unlink_if_ours(held[i].path, held[i].fd);
 			in_use[i] = 0;
 		}
 }

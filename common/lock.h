@@ -15,8 +15,10 @@
 
 enum lock_result { LOCK_TAKEN, LOCK_BUSY, LOCK_ERROR };
 
-/* Try to take the lock at path, retrying every millisecond until wait_ms
- * milliseconds have passed on the monotonic clock (<= 0: one try).  A
+/* Try to take the lock at path, retrying every millisecond (on a network
+ * or FUSE file system, backing off to 16 ms with jitter after 3 tries)
+ * until wait_ms milliseconds have passed on the monotonic clock (<= 0: one
+ * try).  A
  * stale lock in the way is broken; another host's lock is stale once
  * older than stale_seconds. */
 enum lock_result lock_take(const char *path, int wait_ms, int stale_seconds);

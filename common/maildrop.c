@@ -21,29 +21,30 @@ static size_t bitmap_bytes(const struct maildrop *m)
 
 /* Index the mailbox.  No file yet, or an empty one, means no mail, and
  * then no lock is needed: a delivery making it grow now brings mail that
- * arrived after the snapshot.  Otherwise the write lock is held while
- * indexing, so no delivery is half-seen, and the size is taken again
- * under it.  (Opening before the lock is safe: the file is only ever
- * replaced by an update, which needs the maildrop lock we hold.) */
+ * arrived after the snapshot.  The size is asked for afresh (store_stat),
+ * so a mail root shared between hosts does not answer from a cache.
+ * Otherwise the write lock is held while opening and indexing, so no
+ * delivery is half-seen, and the file opened is checked to be the one at
+ * the path, again with fresh attributes: another host's update may have
+ * renamed a new file over the one this host's caches still name. */
 static bool open_and_index(struct maildrop *m)
 {
-	char path[LOCK_PATH_MAX];       /* the mailbox, then its write lock */
+	char path[LOCK_PATH_MAX], write_lock[LOCK_PATH_MAX];
 	struct stat st;
 	if (!store_path(path, m->user, STORE_MAILBOX))
 		return false;
-	m->fd = openat(AT_FDCWD, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (m->fd < 0) {
+	if (!store_stat(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, &st)) {
 		if (errno == ENOENT)
 			return true;            /* no mail yet */
-		log_msg(LOG_ERR, "cannot open the mailbox of %s: %s", m->user,
+		log_msg(LOG_ERR, "cannot stat the mailbox of %s: %s", m->user,
 			strerror(errno));
 		return false;
 	}
-	if (fstat(m->fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0)
+	if (S_ISREG(st.st_mode) && st.st_size == 0)
 		return true;                    /* no mail now */
-	if (!store_path(path, m->user, STORE_WRITE_LOCK))
+	if (!store_path(write_lock, m->user, STORE_WRITE_LOCK))
 		return false;
-	switch (lock_take(path, m->locking.wait_ms,
+	switch (lock_take(write_lock, m->locking.wait_ms,
 			  m->locking.stale_seconds)) {
 	case LOCK_TAKEN:
 		break;
@@ -54,16 +55,20 @@ static bool open_and_index(struct maildrop *m)
 		return false;                   /* lock.c said why */
 	}
 	bool ok = false;
-	if (fstat(m->fd, &st) < 0)
-		log_msg(LOG_ERR, "cannot stat the mailbox of %s: %s", m->user,
-			strerror(errno));
-	else if (!S_ISREG(st.st_mode))
+	m->fd = store_open_current(path, O_RDONLY, &st);
+	if (m->fd < 0) {
+		ok = errno == ENOENT;           /* no mail yet */
+		if (!ok)
+			log_msg(LOG_ERR, "cannot open the mailbox of %s: %s",
+				m->user, strerror(errno));
+	} else if (!S_ISREG(st.st_mode)) {
 		log_msg(LOG_ERR, "mailbox of %s is not a regular file", m->user);
-	else if (!(ok = mailbox_index_build(&m->index, m->fd, st.st_size,
-					    m->window, sizeof m->window)))
+	} else if (!(ok = mailbox_index_build(&m->index, m->fd, st.st_size,
+					      m->window, sizeof m->window))) {
 		log_msg(LOG_ERR, "cannot index the mailbox of %s: %s", m->user,
 			strerror(errno));
-	lock_release(path);
+	}
+	lock_release(write_lock);
 	return ok;
 }
 
@@ -270,7 +275,8 @@ static bool rewrite_locked(const struct maildrop *m)
 	    !store_path(new_path, m->user, STORE_MAILBOX MAILDROP_NEW_SUFFIX))
 		return false;
 	/* The file on disk must still be the one the snapshot came from. */
-	if (stat(path, &now) < 0 || fstat(m->fd, &snap) < 0 ||
+	if (!store_stat(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, &now) ||
+	    !store_stat(m->fd, "", AT_EMPTY_PATH, &snap) ||
 	    now.st_ino != snap.st_ino || now.st_dev != snap.st_dev ||
 	    now.st_size < m->index.end) {
 		log_msg(LOG_ERR, "mailbox of %s changed under the session; "

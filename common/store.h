@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "lock.h"
@@ -63,6 +64,21 @@ enum store_result store_append(const char *user,
 /* Copy [from, to) of in to out at out's file offset: in the kernel where
  * it can (copy_file_range), else through a bounded buffer. */
 bool store_copy_range(int in, off_t from, off_t to, int out);
+
+/* fstatat(dirfd, path, st, flags), but with the attributes fetched afresh
+ * from the file system (statx with AT_STATX_FORCE_SYNC): NFS and FUSE
+ * clients (GlusterFS) otherwise answer from their attribute caches, which
+ * may hold another host's mailbox size from before its last append.
+ * Falls back to fstatat where the kernel has no statx.  Only the fields
+ * the store uses are filled in: dev, ino, mode, nlink, uid, gid, size,
+ * mtime. */
+bool store_stat(int dirfd, const char *path, int flags, struct stat *st);
+
+/* open(path, flags | O_NOFOLLOW | O_CLOEXEC), checked with attributes
+ * fetched afresh (into *st) to be the file the path names now; a file
+ * replaced meanwhile (a stale handle on a shared file system) is opened
+ * again.  -1 with errno set on failure (ENOENT: no such file). */
+int store_open_current(const char *path, int flags, struct stat *st);
 
 /* fsync USERS/<user>/, so a file created or renamed there survives a
  * crash along with its contents. */

@@ -5,7 +5,7 @@
 # taken back to back (their order alternating from run to run); the table
 # shows the median of those ratios over the runs and their range.
 #
-#   tests/bench/run.sh                 six scenarios, 5 runs each
+#   tests/bench/run.sh                 seven scenarios, 5 runs each
 #   BENCH_RUNS=1 tests/bench/run.sh    a quicker, rougher pass
 #
 # Floors: the floor handler (tests/bench/floor.c: fork + exec + the same
@@ -29,6 +29,13 @@
 # Scenario 6 has no floor: HAProxy, run from conf/haproxy/haproxy.cfg, in
 # front of one and of two handler hosts, held against the same load sent
 # straight to the handlers (skipped when haproxy is not installed).
+#
+# Scenario 7 has none either: two hosts sharing a mail root on a one-brick
+# GlusterFS volume on this machine (tests/gluster.bash; run where GlusterFS
+# is installed and this is root with /dev/fuse, "not run" elsewhere), 8
+# clients alternating between the hosts, into 2 and into 10 mailboxes,
+# every message checked afterwards (tests/gluster-load.py: none lost or
+# duplicated, or the bench stops).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 REPO=$PWD
@@ -39,10 +46,12 @@ CFLAGS_BENCH="-std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/mailbench.XXXXXX")
 SERVERS=()
+GLUSTER_DIR=
 cleanup() {
 	local pid
 	for pid in "${SERVERS[@]}"; do kill "$pid" 2>/dev/null || true; done
 	for pid in "${SERVERS[@]}"; do wait "$pid" 2>/dev/null || true; done
+	[ -z "$GLUSTER_DIR" ] || gluster_down "$GLUSTER_DIR"
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -529,6 +538,73 @@ else
 	fi
 fi
 
+# ---- 7. a shared mail root on GlusterFS -------------------------------------------
+
+# The volume with the README's setting (performance.stat-prefetch off),
+# mounted twice with the client's default options (hosts a and b) and
+# twice with attribute-timeout=0,entry-timeout=0 (hosts za and zb), the
+# mount options the store's own checks make unnecessary: what they cost.
+# Each turn delivers GL_MESSAGES through one pair of hosts, alternating.
+source "$REPO/tests/gluster.bash"
+GL_MESSAGES=200
+GL_TURN=0
+GL_SKIPPED=$(gluster_missing)
+gl_deliver() {   # gl_deliver PAIR BOXES
+	local users out
+	users=$(seq -s, -f 'g%.0f' 0 $(($2 - 1)))
+	GL_TURN=$((GL_TURN + 1))
+	out=$(timeout 300 python3 "$REPO/tests/gluster-load.py" \
+		--smtp "$(port "gl-$1a")","$(port "gl-$1b")" --users "$users" \
+		--deliveries $GL_MESSAGES --clients 8 --tag "t$GL_TURN" \
+		"$GLUSTER_DIR/bricks/mailbench/$1root/USERS") ||
+		{ say "gluster-load.py failed"; exit 1; }
+	if ! [[ $out == "acked=$GL_MESSAGES lost=0 duplicated=0 resurrected=0 stray=0 unparsable=0 "* ]]; then
+		say "GlusterFS delivery lost or damaged mail: $out"; exit 1
+	fi
+	[[ $out =~ rate=([0-9.]+) ]]
+	record "${SLICE}gl.deliver${1:+.$1}.r$2" "${BASH_REMATCH[1]}"
+}
+gl_default() { gl_deliver "" "$boxes"; }
+gl_zero() { gl_deliver z "$boxes"; }
+if [ -z "$GL_SKIPPED" ] && ! command -v python3 > /dev/null; then
+	GL_SKIPPED="python3 is not installed"
+fi
+if [ -n "$GL_SKIPPED" ]; then
+	say "== 7. GlusterFS: not run, $GL_SKIPPED"
+else
+	say "== 7. a shared mail root on GlusterFS ($(glusterfs --version | sed -n '1p'))"
+	GLUSTER_DIR=$WORK/gluster
+	gluster_up "$GLUSTER_DIR" || { say "glusterd did not start"; exit 1; }
+	gluster_volume "$GLUSTER_DIR" mailbench performance.stat-prefetch off ||
+		{ say "no GlusterFS volume"; exit 1; }
+	for host in a b; do
+		gluster_mount "$GLUSTER_DIR" mailbench "$GLUSTER_DIR/$host"
+		gluster_mount "$GLUSTER_DIR" mailbench "$GLUSTER_DIR/z$host" \
+			attribute-timeout=0,entry-timeout=0
+	done
+	for pair in "" z; do
+		root=$GLUSTER_DIR/a/${pair}root
+		mkdir -p "$root/USERS"
+		for i in $(seq 0 9); do
+			echo "g$i pw" >> "$root/userinfo.txt"
+			mkdir "$root/USERS/g$i"
+		done
+		for host in a b; do
+			MAIL_ROOT=$GLUSTER_DIR/$pair$host/${pair}root \
+			MAIL_HOSTNAME=bench-$pair$host MAIL_LOCK_WAIT=60000 \
+				serve "gl-$pair$host" "$REPO/smtp-handler"
+		done
+	done
+	for run in $(seq "$RUNS"); do
+		for boxes in 2 10; do
+			sliced $run gl_default gl_zero "gl.deliver.r$boxes" \
+				"gl.deliver.z.r$boxes"
+			ratio "gl.zero.r$boxes" "gl.deliver.z.r$boxes" \
+				"gl.deliver.r$boxes"
+		done
+	done
+fi
+
 # ---- the table ------------------------------------------------------------------
 
 # median min max of the figures recorded under KEY
@@ -702,6 +778,26 @@ table() {
 	done
 }
 
+# The rows of scenario 7.  The target: three times the 43 msgs/s that
+# two hosts delivered into 2 mailboxes on such a volume (with the mount
+# options the store needed then) before the store's locking was made to
+# wait with fewer round trips.
+gl_rows() {
+	if [ -n "$GL_SKIPPED" ]; then
+		echo "| 7. GlusterFS: not run, $GL_SKIPPED | - |  | - | - | - |"
+		return
+	fi
+	local boxes
+	for boxes in 2 10; do
+		local what="7. GlusterFS, one brick, stat-prefetch off: delivery C=8 over two hosts, $boxes mailboxes"
+		row "$what" "gl.deliver.r$boxes" "msgs/s" "" "" - \
+			$([ $boxes = 2 ] && echo "ge 129")
+		row "$what, mounted attribute-timeout=0,entry-timeout=0 vs default" \
+			"gl.deliver.z.r$boxes" "msgs/s" "gl.deliver.r$boxes" \
+			"default mount" "gl.zero.r$boxes"
+	done
+}
+
 # journal_less_ext4 DIR: "yes" if DIR is on an ext4 mounted without a
 # journal (the kernel shows "<none>" as its journal task).
 journal_less_ext4() {
@@ -744,8 +840,11 @@ git diff --quiet HEAD 2>/dev/null || commit="$commit (with uncommitted changes)"
 	echo "Scenario 6 puts HAProxy (conf/haproxy/haproxy.cfg, PROXY v2) in front"
 	echo "of one and of two handler hosts sharing the mail root; its ratios hold"
 	echo "it against the same load sent direct, and two hosts against one."
+	echo "Scenario 7 runs two hosts on a one-brick GlusterFS volume of this"
+	echo "machine (FUSE mounts, every message checked afterwards)."
 	echo
 	table
+	gl_rows
 } > "$WORK/RESULTS.md"
 cp "$WORK/RESULTS.md" tests/bench/RESULTS.md
 cat tests/bench/RESULTS.md
