@@ -76,9 +76,11 @@ static void consume_raw(struct line_reader *r, size_t n)
 }
 
 /* Record a line or a fragment of one (len octets of text, then its line
- * ending up to consumed) with its secret part starred, once per line. */
+ * ending up to consumed; complete: the line ends here) with its secret
+ * part starred, once per line.  The rest of an over-long command line is
+ * starred as well: its password may begin past the part seen. */
 static void record_line(struct line_reader *r, const char *text, size_t len,
-			size_t consumed)
+			size_t consumed, bool complete)
 {
 	size_t secret = len;
 	if (r->in_secret || r->secret_next_line)
@@ -86,7 +88,7 @@ static void record_line(struct line_reader *r, const char *text, size_t len,
 	else if (r->find_secret)
 		secret = r->find_secret(text, len);
 	r->secret_next_line = false;
-	if (secret == len && !r->in_secret) {
+	if (secret == len && !r->in_secret && (complete || !r->find_secret)) {
 		record_in(text, consumed);
 		return;
 	}
@@ -95,7 +97,7 @@ static void record_line(struct line_reader *r, const char *text, size_t len,
 		record_in("********", 8);
 	/* The line ending is kept; without one, more of the line follows. */
 	record_in(text + len, consumed - len);
-	r->in_secret = consumed == len && len > 0;
+	r->in_secret = !complete;
 }
 
 static void hand_out(struct line_reader *r, size_t len, size_t consumed,
@@ -105,7 +107,7 @@ static void hand_out(struct line_reader *r, size_t len, size_t consumed,
 	out->len = len;
 	out->has_nul = memchr(out->text, '\0', len) != NULL;
 	if (r->record)
-		record_line(r, out->text, len, consumed);
+		record_line(r, out->text, len, consumed, out->complete);
 	r->start += consumed;
 }
 

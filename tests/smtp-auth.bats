@@ -189,7 +189,7 @@ IN
 	done
 }
 
-@test "recordings star the password whatever the form: LOGIN's initial response, odd spaces, refusals, after a PROXY v2 header or a BDAT chunk" {
+@test "recordings star the password whatever the form: LOGIN's initial response, odd spaces, refusals, an over-long line, after a PROXY v2 header or a BDAT chunk" {
 	pw=$(b64 Hidden-Pw-9) plain=$(b64 '\0bob\0Hidden-Pw-9')
 	v2='\r\n\r\n\0\r\nQUIT\n\x21\x11\x00\x0c\xc0\x00\x02\x07\x7f\x00\x00\x01\x12\x34\x00\x19'
 	transcripts=(
@@ -198,6 +198,7 @@ IN
 		"$(crlf "AUTH PLAIN $plain" 'AUTH LOGIN' 'EHLO c' 'AUTH  PLAIN   '"$plain" QUIT)"
 		"$(crlf 'EHLO c' 'AUTH LOGIN' '!!!!' 'AUTH PLAIN' "$plain" QUIT)"
 		"$(crlf 'EHLO c' 'MAIL FROM:<a@x>' 'RCPT TO:<alice@x>'; printf 'BDAT 3\r\nabc'; crlf RSET "AUTH PLAIN $plain" QUIT)"
+		"$(crlf 'EHLO c' "AUTH$(printf '%600s') PLAIN $plain" QUIT)"
 	)
 	for t in "${transcripts[@]}"; do
 		rm -rf "$BATS_TEST_TMPDIR/rec"; mkdir "$BATS_TEST_TMPDIR/rec"
