@@ -242,7 +242,7 @@ static bool write_message(int fd, const struct store_message *msg)
 }
 
 /* Open the mailbox at path for appending, creating it where there is none
- * (*created tells: only then has the directory changed), with its
+ * (*created tells whether any attempt here created it), with its
  * attributes fetched afresh in *st.  Asking with O_EXCL first also makes
  * the kernel look the name up afresh, as it never trusts a cached entry
  * for an exclusive create: on a file system shared between hosts, another
@@ -252,10 +252,11 @@ static bool write_message(int fd, const struct store_message *msg)
 static int open_mailbox(const char *user, const char *path, bool *created,
 			struct stat *st)
 {
+	*created = false;
 	for (int attempt = 0; attempt < 3; attempt++) {
 		int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
 			      O_CLOEXEC, 0600);
-		*created = fd >= 0;
+		*created = *created || fd >= 0;
 		if (fd < 0 && errno == EEXIST)
 			fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0 && errno == ENOENT)
@@ -305,11 +306,14 @@ static enum store_result append_locked(const char *user, const char *path,
 	if (start != st.st_size)
 		log_msg(LOG_WARNING, "cutting %lld bytes of torn tail from the "
 			"mailbox of %s", (long long)(st.st_size - start), user);
-	/* The directory changed only if the mailbox was created now. */
+	/* The mailbox's name is made durable with the first message it
+	 * holds: when it was created now, or when it holds no complete
+	 * message yet (a delivery that created it may have failed before
+	 * its directory fsync).  Later appends leave the directory alone. */
 	bool ok = (start == st.st_size || ftruncate(fd, start) == 0) &&
 		  lseek(fd, start, SEEK_SET) == start &&
 		  write_message(fd, msg) && fsync(fd) == 0 &&
-		  (!created || store_fsync_directory(user));
+		  ((!created && start > 0) || store_fsync_directory(user));
 	if (!ok) {
 		log_msg(LOG_ERR, "cannot append to the mailbox of %s: %s", user,
 			strerror(errno));

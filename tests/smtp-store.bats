@@ -105,3 +105,23 @@ setup() { make_mailroot; }
 	[[ "$output" == *"250 OK Message accepted"* ]]
 	[ ! -e "$(mailbox alice).lock" ]
 }
+
+# The fsyncs a delivery to USER makes, as "mailbox" and "directory" lines.
+fsyncs() {
+	strace -y -e trace=fsync -o "$BATS_TEST_TMPDIR/strace" "$BIN/smtp-handler" \
+		< <(crlf 'HELO c' 'MAIL FROM:<a@x>' "RCPT TO:<$1@x>" DATA body . QUIT) > /dev/null
+	sed -n "s|^fsync([0-9]*<$ROOT/USERS/$1/my_mailbox.txt>.*|mailbox|p; s|^fsync([0-9]*<$ROOT/USERS/$1>.*|directory|p" \
+		"$BATS_TEST_TMPDIR/strace" | tr '\n' ' '
+}
+
+@test "store: the mailbox's name is fsynced into its directory with its first message, also when an earlier delivery left the file empty or torn; later appends fsync the file alone" {
+	command -v strace || skip "strace not installed (Debian: strace)"
+	[ "$(fsyncs alice)" = "mailbox directory " ]
+	[ "$(fsyncs alice)" = "mailbox " ]
+	# A file made by a delivery that failed before its directory fsync.
+	: > "$(mailbox bob)"
+	[ "$(fsyncs bob)" = "mailbox directory " ]
+	printf 'Return-Path: <a@x>\nDelivered-To: carol@test.example\nRecei' > "$(mailbox carol)"
+	[ "$(fsyncs carol)" = "mailbox directory " ]
+	[ "$(count_messages carol)" = 1 ]
+}
