@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,8 @@ static bool remember(const char *path, int fd)
 		if (!in_use[i]) {
 			snprintf(held[i].path, sizeof held[i].path, "%s", path);
 			held[i].fd = fd;
+			/* The signal handler must find the slot whole. */
+			atomic_signal_fence(memory_order_seq_cst);
 			in_use[i] = 1;
 			return true;
 		}
@@ -269,8 +272,12 @@ void lock_release(const char *path)
 {
 	for (int i = 0; i < MAX_HELD; i++)
 		if (in_use[i] && strcmp(held[i].path, path) == 0) {
-			in_use[i] = 0;
+			/* Removed before the slot is freed: a signal in
+			 * between finds it still held, and a second
+			 * unlink_if_ours finds nothing to remove. */
 			unlink_if_ours(path, held[i].fd);
+			atomic_signal_fence(memory_order_seq_cst);
+			in_use[i] = 0;
 		}
 }
 
@@ -285,5 +292,9 @@ void lock_release_all(void)
 
 void lock_touch(const char *path)
 {
-	utimensat(AT_FDCWD, path, NULL, 0);
+	for (int i = 0; i < MAX_HELD; i++)
+		if (in_use[i] && strcmp(held[i].path, path) == 0) {
+			futimens(held[i].fd, NULL);     /* ours, not the name's */
+			return;
+		}
 }

@@ -23,7 +23,11 @@ void signals_install(void (*before_exit)(void))
 	struct sigaction sa;
 	undo_before_exit = before_exit;
 	memset(&sa, 0, sizeof sa);
+	/* One ending signal at a time: a second waits, and never interrupts
+	 * the first one's clean-up. */
 	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof ending / sizeof *ending; i++)
+		sigaddset(&sa.sa_mask, ending[i]);
 	sa.sa_handler = end_session;
 	for (size_t i = 0; i < sizeof ending / sizeof *ending; i++)
 		sigaction(ending[i], &sa, NULL);
