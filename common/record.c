@@ -45,10 +45,10 @@ void record_open_dir(const char *dir)
 			strerror(errno));
 }
 
-void record_start(const char *protocol)
+bool record_start(const char *protocol)
 {
 	if (dir_fd < 0)
-		return;
+		return false;
 	struct timespec now;
 	struct tm tm;
 	char stamp[32], name[96];
@@ -68,6 +68,7 @@ void record_start(const char *protocol)
 	}
 	close(dir_fd);
 	dir_fd = -1;
+	return files[1].fd >= 0;
 }
 
 /* Write within the file's bound; past it, the file ends there. */

@@ -11,6 +11,7 @@
 #ifndef RECORD_H
 #define RECORD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Open DIR (which must exist) before the handler changes directory or
@@ -18,8 +19,9 @@
  * dir NULL: no recording. */
 void record_open_dir(const char *dir);
 /* Create the session's two files (0600, as the user the session runs
- * as); protocol is "smtp" or "pop3". */
-void record_start(const char *protocol);
+ * as); protocol is "smtp" or "pop3".  False when nothing is recorded, so
+ * the reader and writer need not hand anything over. */
+bool record_start(const char *protocol);
 /* Append what the client sent, or what went to the client. */
 void record_in(const void *data, size_t len);
 void record_out(const void *data, size_t len);

@@ -28,8 +28,7 @@ int session_start(struct session *s, const struct protocol *p, int argc,
 		return EXIT_UNAVAILABLE;
 	}
 	/* Recorded from before the PROXY header on, as a replay sends it. */
-	record_start(p->name);
-	s->in.record = s->out.record = true;
+	s->in.record = s->out.record = record_start(p->name);
 	peer_identify(s->peer);
 	/* Behind a load balancer: the client's address, before the greeting. */
 	bool proxied_tls = false;
