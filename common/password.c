@@ -125,12 +125,12 @@ bool password_matches(const char *stored, const char *typed)
 enum login_result login_check(const char *user, const char *typed)
 {
 	char stored[USER_PASSWORD_MAX + 1];
-	enum users_result found = user[0] ?
-		users_lookup("userinfo.txt", user, stored) : USERS_NOT_FOUND;
+	/* "" (a name that cannot be a user's) matches no line. */
+	enum users_result found = users_lookup_for_login("userinfo.txt", user,
+							 stored);
 	if (found == USERS_FILE_ERROR)
 		return LOGIN_FILE_ERROR;
-	if (found == USERS_NOT_FOUND &&
-	    users_first_hash("userinfo.txt", stored) != USERS_FOUND)
+	if (found == USERS_NOT_FOUND && !stored[0])
 		strcpy(stored, "\x01");        /* a plaintext compare */
 	bool good = password_matches(stored, typed) && found == USERS_FOUND;
 	explicit_bzero(stored, sizeof stored);

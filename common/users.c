@@ -66,23 +66,30 @@ enum match {
 	MATCH_NAME,             /* the user name */
 	MATCH_NAME_ANY_CASE,    /* the name in any ASCII case */
 	MATCH_FIRST,            /* the first user */
-	MATCH_FIRST_HASH,       /* the first user with a crypt hash */
+	MATCH_NAME_FOR_LOGIN,   /* the user name; until it is found, the
+				 * password field holds the first crypt hash
+				 * seen */
 };
 
 static bool matches(enum match how, const char *name, size_t want,
-		    const char *user, size_t user_len, const char *pass)
+		    const char *user, size_t user_len)
 {
 	switch (how) {
 	case MATCH_NAME:
+	case MATCH_NAME_FOR_LOGIN:
 		return user_len == want && memcmp(user, name, want) == 0;
 	case MATCH_NAME_ANY_CASE:
 		return user_len == want && strncasecmp(user, name, want) == 0;
 	case MATCH_FIRST:
 		return true;
-	case MATCH_FIRST_HASH:
-		return pass[0] == '$';
 	}
 	return false;
+}
+
+static void copy_field(char *to, const char *from, size_t len)
+{
+	memcpy(to, from, len);
+	to[len] = '\0';
 }
 
 /* Scan the users file for the line how and name say; on a match copy its
@@ -104,6 +111,9 @@ static enum users_result scan(const char *path, const char *name,
 	reader_init(&reader, fd, -1, NULL);
 	enum users_result result = USERS_NOT_FOUND;
 	size_t want = name ? strlen(name) : 0;
+	bool keep_hash = how == MATCH_NAME_FOR_LOGIN;
+	if (keep_hash)
+		password[0] = '\0';
 	unsigned long lineno = 0;
 	struct line line;
 	enum line_status st;
@@ -126,17 +136,17 @@ static enum users_result scan(const char *path, const char *name,
 				"(expected: name password)", path, lineno);
 			continue;
 		}
-		if (matches(how, name, want, user, user_len, pass)) {
-			if (found) {
-				memcpy(found, user, user_len);
-				found[user_len] = '\0';
-			}
-			if (password) {
-				memcpy(password, pass, pass_len);
-				password[pass_len] = '\0';
-			}
+		if (matches(how, name, want, user, user_len)) {
+			if (found)
+				copy_field(found, user, user_len);
+			if (password)
+				copy_field(password, pass, pass_len);
 			result = USERS_FOUND;
 			break;
+		}
+		if (keep_hash && pass[0] == '$') {
+			copy_field(password, pass, pass_len);
+			keep_hash = false;
 		}
 	}
 	if (st == LINE_ERROR)
@@ -161,8 +171,8 @@ enum users_result users_lookup_any_case(const char *path, const char *name)
 	return scan(path, name, MATCH_NAME_ANY_CASE, NULL, NULL);
 }
 
-enum users_result users_first_hash(const char *path,
-				   char hash[USER_PASSWORD_MAX + 1])
+enum users_result users_lookup_for_login(const char *path, const char *name,
+				       char password[USER_PASSWORD_MAX + 1])
 {
-	return scan(path, NULL, MATCH_FIRST_HASH, NULL, hash);
+	return scan(path, name, MATCH_NAME_FOR_LOGIN, NULL, password);
 }

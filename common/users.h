@@ -28,11 +28,12 @@ enum users_result users_lookup_any_case(const char *path, const char *name);
  * no alias names anyone (USERS_NOT_FOUND in an empty file). */
 enum users_result users_first(const char *path, char name[USER_NAME_MAX + 1]);
 
-/* The password field of the first user whose password is a crypt hash:
- * what an unknown user's login is checked against, so that it costs what
- * a hashed user's does. */
-enum users_result users_first_hash(const char *path,
-				   char hash[USER_PASSWORD_MAX + 1]);
+/* users_lookup for a login, in the same one read: for an unknown name,
+ * password holds the file's first crypt hash ("" when it has none),
+ * which the login is then checked against, so that it costs what a
+ * hashed user's does. */
+enum users_result users_lookup_for_login(const char *path, const char *name,
+				       char password[USER_PASSWORD_MAX + 1]);
 
 /* Does the password typed match the stored field?  A field starting with
  * '$' is a crypt(3) hash, checked by the crypt-check helper; any other is
