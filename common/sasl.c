@@ -125,8 +125,8 @@ static enum sasl_result challenge(struct session *s, const char *prefix,
 	if (!l.complete)
 		return reader_skip_rest(&s->in) == LINE_OK ? SASL_TOO_LONG :
 		       SASL_GONE;
-	enum sasl_result result = l.has_nul ? SASL_MALFORMED :
-				  decode(l.text, l.len, r);
+	/* A NUL is no base64 digit: decode refuses it. */
+	enum sasl_result result = decode(l.text, l.len, r);
 	explicit_bzero(l.text, l.len);
 	return result;
 }
@@ -178,6 +178,25 @@ static bool text_only(const struct response *r)
 	return strlen((const char *)r->octets) == r->len;
 }
 
+/* LOGIN after its first answer, the user name (in r): ask for the
+ * password. */
+static enum sasl_result login_answers(struct session *s, const char *prefix,
+				      struct response *r,
+				      struct sasl_login *login)
+{
+	if (!text_only(r))
+		return SASL_MALFORMED;
+	take_user(login, (const char *)r->octets, r->len);
+	/* "Password:" */
+	enum sasl_result result = challenge(s, prefix, "UGFzc3dvcmQ6", r);
+	if (result != SASL_DONE)
+		return result;
+	if (!text_only(r))
+		return SASL_MALFORMED;
+	take_password(login, (const char *)r->octets, r->len);
+	return SASL_DONE;
+}
+
 enum sasl_result sasl_exchange(struct session *s, enum sasl_mechanism m,
 			       char *initial,
 			       const char *challenge_prefix,
@@ -187,29 +206,17 @@ enum sasl_result sasl_exchange(struct session *s, enum sasl_mechanism m,
 	enum sasl_result result;
 	*login = (struct sasl_login){ .user = "" };
 	if (initial) {
-		result = decode(initial, strlen(initial), &r);
-		explicit_bzero(initial, strlen(initial));
-	}
-	else if (m == SASL_PLAIN)
+		size_t len = strlen(initial);
+		result = decode(initial, len, &r);
+		explicit_bzero(initial, len);
+	} else if (m == SASL_PLAIN) {
 		result = challenge(s, challenge_prefix, "", &r);
-	else    /* "Username:" */
+	} else {        /* "Username:" */
 		result = challenge(s, challenge_prefix, "VXNlcm5hbWU6", &r);
-	if (result == SASL_DONE && m == SASL_PLAIN) {
-		result = plain(&r, login);
-	} else if (result == SASL_DONE) {
-		if (!text_only(&r))
-			result = SASL_MALFORMED;
-		else {
-			take_user(login, (const char *)r.octets, r.len);
-			/* "Password:" */
-			result = challenge(s, challenge_prefix, "UGFzc3dvcmQ6",
-					   &r);
-		}
-		if (result == SASL_DONE && !text_only(&r))
-			result = SASL_MALFORMED;
-		if (result == SASL_DONE)
-			take_password(login, (const char *)r.octets, r.len);
 	}
+	if (result == SASL_DONE)
+		result = m == SASL_PLAIN ? plain(&r, login) :
+			 login_answers(s, challenge_prefix, &r, login);
 	explicit_bzero(&r, sizeof r);
 	if (result != SASL_DONE)
 		sasl_forget(login);
